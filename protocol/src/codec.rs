@@ -1,0 +1,1 @@
+//! The one place that turns values into canonical bytes and back.

@@ -1,0 +1,1 @@
+//! The canonical log entry: a versioned envelope around one domain event.
