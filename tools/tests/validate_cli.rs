@@ -11,7 +11,10 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn credx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_credx")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_credx"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn validate(name: &str, extra: &[&str]) -> (i32, String, String) {
@@ -59,7 +62,10 @@ fn invalid_fixture_reports_each_seeded_defect() {
     ];
     for (n, field, rule, sev) in expected {
         let prefix = format!("record {n}  {field}  {rule}  {sev}  ");
-        assert!(out.lines().any(|l| l.starts_with(&prefix)), "missing `{prefix}` in\n{out}");
+        assert!(
+            out.lines().any(|l| l.starts_with(&prefix)),
+            "missing `{prefix}` in\n{out}"
+        );
     }
     assert!(out.contains("15 records: 1 accepted, 14 rejected"), "{out}");
 }
@@ -86,7 +92,10 @@ fn malformed_files_exit_2_with_location() {
     let out = credx(&["validate", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("broken.json") && err.contains("line 2"), "{err}");
+    assert!(
+        err.contains("broken.json") && err.contains("line 2"),
+        "{err}"
+    );
 
     let missing = dir.path().join("nope.json");
     let out = credx(&["validate", missing.to_str().unwrap()]);
@@ -97,7 +106,10 @@ fn malformed_files_exit_2_with_location() {
     let out = credx(&["validate", ragged.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("ragged.csv") && err.contains("line 2"), "{err}");
+    assert!(
+        err.contains("ragged.csv") && err.contains("line 2"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -105,10 +117,17 @@ fn json_lines_are_read() {
     let dir = tempfile::tempdir().unwrap();
     let samples: serde_json::Value =
         serde_json::from_slice(&std::fs::read(fixture("samples.json")).unwrap()).unwrap();
-    let lines: Vec<String> = samples.as_array().unwrap().iter().map(|r| r.to_string()).collect();
+    let lines: Vec<String> = samples
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
     let path = dir.path().join("samples.jsonl");
     std::fs::write(&path, lines.join("\n")).unwrap();
     let out = credx(&["validate", path.to_str().unwrap(), "--today", "2026-11-22"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8(out.stdout).unwrap().contains("2 records: 2 accepted"));
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("2 records: 2 accepted"));
 }
