@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::merkle::Hash;
+use crate::record::{IdType, Record, SubjectCategory};
 
 /// The subject of a record: an organisation by its USCC, or a natural person by an
 /// identity document. Identifiers are stored normalised, exactly as accepted at ingestion;
@@ -20,6 +21,53 @@ pub enum SubjectId {
 impl SubjectId {
     /// Longest identifier accepted in an entry (the widest 双公示 code column is C(64)).
     pub const MAX_LEN: usize = 64;
+
+    /// The subject a validated record is about: its USCC when it has one, otherwise the
+    /// natural person's identity document. `None` when the record names neither (an
+    /// organisation known only by a legacy code), which validation already flags.
+    pub fn of_record(record: &Record) -> Option<SubjectId> {
+        let (category, uscc, id_type, number) = match record {
+            Record::Licence(r) => (
+                r.subject_category,
+                r.uscc.as_deref(),
+                r.id_type,
+                r.id_no.as_deref(),
+            ),
+            Record::Penalty(r) => (
+                r.subject_category,
+                r.uscc.as_deref(),
+                r.id_type,
+                r.id_no.as_deref(),
+            ),
+            Record::ListEntry(e) => (
+                e.subject.category,
+                None,
+                None,
+                Some(e.subject.code.as_str()),
+            ),
+            Record::Commitment(c) => (
+                c.subject_category,
+                None,
+                None,
+                Some(c.subject_code.as_str()),
+            ),
+        };
+        let clean = |s: &str| s.trim().to_ascii_uppercase();
+        if let Some(code) = uscc.map(clean).filter(|c| !c.is_empty()) {
+            return Some(SubjectId::Organisation(code));
+        }
+        let number = number.map(clean).filter(|n| !n.is_empty())?;
+        match category {
+            // List entries and commitments carry one code column: a USCC for organisations.
+            SubjectCategory::Organisation | SubjectCategory::IndividualBusiness => {
+                Some(SubjectId::Organisation(number))
+            }
+            SubjectCategory::NaturalPerson => Some(SubjectId::Person {
+                id_type: id_type_code(id_type.unwrap_or(IdType::ResidentId)).to_owned(),
+                number,
+            }),
+        }
+    }
 
     /// The status-map key: SHA-256 over a domain-separated, unambiguous rendering, so a
     /// USCC and a personal number can never map to the same key.
@@ -75,4 +123,14 @@ pub struct EntryRef {
     pub origin: String,
     pub index: u64,
     pub leaf_hash: Hash,
+}
+
+fn id_type_code(id_type: IdType) -> &'static str {
+    match id_type {
+        IdType::ResidentId => "01",
+        IdType::Passport => "02",
+        IdType::HkMacauPermit => "03",
+        IdType::TaiwanPermit => "04",
+        IdType::ForeignPermanentResident => "05",
+    }
 }
