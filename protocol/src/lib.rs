@@ -9,12 +9,15 @@
 //! → `merkle` → `note`.
 
 pub mod codec;
+pub mod delta;
 pub mod entry;
 pub mod ident;
 pub mod merkle;
 pub mod note;
 pub mod period;
 pub mod record;
+pub mod roster;
 pub mod validate;
+pub mod wire;
 
 pub use merkle::Hash;

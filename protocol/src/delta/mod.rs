@@ -1,0 +1,1 @@
+//! Delta verification (in progress).

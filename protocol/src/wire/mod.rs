@@ -1,0 +1,1 @@
+//! Wire messages (in progress).
