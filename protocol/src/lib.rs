@@ -17,6 +17,7 @@ pub mod note;
 pub mod period;
 pub mod record;
 pub mod roster;
+pub mod statusmap;
 pub mod validate;
 pub mod wire;
 
