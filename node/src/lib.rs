@@ -1,0 +1,4 @@
+//! credx node daemon library: the parts of the node that the binary, the testnet and the
+//! integration tests share.
+
+pub mod transport;
