@@ -36,7 +36,12 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn transport(identity: &NodeTlsIdentity, ca: &FederationCa, admit: &str, listen: bool) -> Transport {
+fn transport(
+    identity: &NodeTlsIdentity,
+    ca: &FederationCa,
+    admit: &str,
+    listen: bool,
+) -> Transport {
     let roots = ca.roots().unwrap();
     Transport::bind(
         "127.0.0.1:0".parse().unwrap(),

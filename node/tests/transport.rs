@@ -219,15 +219,24 @@ async fn stalled_sender_times_out() {
     let started = Instant::now();
     let err = incoming.recv_frame().await.unwrap_err();
     let waited = started.elapsed();
-    assert!(matches!(err, FrameError::Timeout { after, .. } if after == Duration::from_millis(300)), "{err}");
-    assert!(waited >= Duration::from_millis(290) && waited < Duration::from_secs(3), "{waited:?}");
+    assert!(
+        matches!(err, FrameError::Timeout { after, .. } if after == Duration::from_millis(300)),
+        "{err}"
+    );
+    assert!(
+        waited >= Duration::from_millis(290) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
 
     // Silence between frames is a stall too.
     let mut idle = to_province.open_stream().await.unwrap();
     idle.send_frame(b"one").await.unwrap();
     idle.flush().await.unwrap();
     let mut incoming = to_county.accept_stream().await.unwrap().unwrap();
-    assert_eq!(incoming.recv_frame().await.unwrap().unwrap().as_ref(), b"one");
+    assert_eq!(
+        incoming.recv_frame().await.unwrap().unwrap().as_ref(),
+        b"one"
+    );
     let err = incoming.recv_frame().await.unwrap_err();
     assert!(matches!(err, FrameError::Timeout { .. }), "{err}");
 }
@@ -246,7 +255,14 @@ async fn truncated_frame_is_reported() {
     let mut incoming = to_county.accept_stream().await.unwrap().unwrap();
     let err = incoming.recv_frame().await.unwrap_err();
     assert!(
-        matches!(err, FrameError::Truncated { expected: 104, received: 14, .. }),
+        matches!(
+            err,
+            FrameError::Truncated {
+                expected: 104,
+                received: 14,
+                ..
+            }
+        ),
         "{err}"
     );
 }
@@ -260,10 +276,16 @@ async fn dropped_writer_resets_instead_of_ending_cleanly() {
     stream.send_frame(b"first").await.unwrap();
     stream.flush().await.unwrap();
     let mut incoming = to_county.accept_stream().await.unwrap().unwrap();
-    assert_eq!(incoming.recv_frame().await.unwrap().unwrap().as_ref(), b"first");
+    assert_eq!(
+        incoming.recv_frame().await.unwrap().unwrap().as_ref(),
+        b"first"
+    );
     drop(stream);
     let err = incoming.recv_frame().await.unwrap_err();
-    assert!(matches!(&err, FrameError::Reset { code, .. } if code == "Abandoned"), "{err}");
+    assert!(
+        matches!(&err, FrameError::Reset { code, .. } if code == "Abandoned"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -306,7 +328,10 @@ async fn server_with_certificate_from_another_ca_is_refused() {
         other => panic!("client: expected PeerCertificateRejected, got {other}"),
     }
     assert!(
-        matches!(server_side.unwrap_err(), TransportError::RejectedByPeer { .. }),
+        matches!(
+            server_side.unwrap_err(),
+            TransportError::RejectedByPeer { .. }
+        ),
         "server side"
     );
 }
@@ -351,7 +376,10 @@ async fn certificate_for_another_origin_is_refused() {
         other => panic!("client: expected PeerCertificateRejected, got {other}"),
     }
     assert!(
-        matches!(server_side.unwrap_err(), TransportError::RejectedByPeer { .. }),
+        matches!(
+            server_side.unwrap_err(),
+            TransportError::RejectedByPeer { .. }
+        ),
         "server side"
     );
 }
@@ -412,7 +440,10 @@ async fn origin_outside_the_roster_is_refused_by_the_client() {
 
     let (client_side, server_side) = dial(&county.client(), &province.server(), PROVINCE).await;
     assert!(
-        matches!(client_side.unwrap_err(), TransportError::NotAuthorized { .. }),
+        matches!(
+            client_side.unwrap_err(),
+            TransportError::NotAuthorized { .. }
+        ),
         "client side"
     );
     match server_side.unwrap_err() {
@@ -504,8 +535,8 @@ fn ca_and_identity_survive_pem_round_trips() {
     assert!(err.to_string().contains("does not belong"), "{err}");
     // A node certificate is not a CA.
     let node_pem = node.to_pem();
-    let err = FederationCa::from_pem(&node_pem.certificate_pem, &node_pem.private_key_pem)
-        .unwrap_err();
+    let err =
+        FederationCa::from_pem(&node_pem.certificate_pem, &node_pem.private_key_pem).unwrap_err();
     assert!(err.to_string().contains("not a CA"), "{err}");
 }
 
@@ -537,7 +568,10 @@ fn invalid_origins_are_not_issued() {
         let err = ca
             .issue_node_certificate(bad, Validity::from_now(HOUR))
             .unwrap_err();
-        assert!(matches!(err, PkiError::InvalidOrigin { .. }), "{bad:?}: {err}");
+        assert!(
+            matches!(err, PkiError::InvalidOrigin { .. }),
+            "{bad:?}: {err}"
+        );
     }
     let now = time::OffsetDateTime::now_utc();
     let err = ca

@@ -137,9 +137,7 @@ impl Transport {
                 source,
             })?;
         let establish = async {
-            let conn = connecting
-                .await
-                .map_err(|e| connection_error(&label, e))?;
+            let conn = connecting.await.map_err(|e| connection_error(&label, e))?;
             self.admit(conn, &label, Some(expected_origin)).await
         };
         timeout(self.limits.handshake_timeout, establish)
@@ -207,7 +205,10 @@ impl Transport {
             // webpki already matched the certificate to the dialled name, but it ignores
             // case; the roster does not.
             if peer.origin != expected {
-                let reason = format!("certificate names {}, but {expected} was dialled", peer.origin);
+                let reason = format!(
+                    "certificate names {}, but {expected} was dialled",
+                    peer.origin
+                );
                 refuse(&conn, CloseCode::NotAuthorized, &reason, dialler).await;
                 return Err(TransportError::OriginMismatch {
                     peer: label.to_owned(),
@@ -288,9 +289,7 @@ impl IncomingPeer {
                 .incoming
                 .accept()
                 .map_err(|e| connection_error(&label, e))?;
-            let conn = connecting
-                .await
-                .map_err(|e| connection_error(&label, e))?;
+            let conn = connecting.await.map_err(|e| connection_error(&label, e))?;
             transport.admit(conn, &label, None).await
         };
         timeout(transport.limits.handshake_timeout, establish)
@@ -402,9 +401,7 @@ impl From<quinn::WriteError> for AdmissionError {
 impl From<quinn::ReadToEndError> for AdmissionError {
     fn from(e: quinn::ReadToEndError) -> Self {
         match e {
-            quinn::ReadToEndError::Read(quinn::ReadError::ConnectionLost(e)) => {
-                Self::Connection(e)
-            }
+            quinn::ReadToEndError::Read(quinn::ReadError::ConnectionLost(e)) => Self::Connection(e),
             quinn::ReadToEndError::TooLong => {
                 Self::Protocol("the admission message is too long".to_owned())
             }
@@ -460,7 +457,10 @@ fn truncate_reason(reason: &str) -> &[u8] {
 /// unidirectional stream, the admission.
 fn transport_config(limits: &TransportLimits) -> Result<quinn::TransportConfig, TransportError> {
     let idle = quinn::IdleTimeout::try_from(limits.idle_timeout).map_err(|_| {
-        TransportError::InvalidLimits(format!("idle_timeout {:?} is too large", limits.idle_timeout))
+        TransportError::InvalidLimits(format!(
+            "idle_timeout {:?} is too large",
+            limits.idle_timeout
+        ))
     })?;
     let mut config = quinn::TransportConfig::default();
     config

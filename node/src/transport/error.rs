@@ -313,13 +313,11 @@ pub(crate) fn connection_error(peer: &str, err: quinn::ConnectionError) -> Trans
                 peer,
                 ours: crate::transport::tls::ALPN_NAME,
             },
-            Some(alert) if is_certificate_alert(alert) => {
-                TransportError::PeerCertificateRejected {
-                    peer,
-                    alert: alert_name(alert),
-                    reason: local.reason.clone(),
-                }
-            }
+            Some(alert) if is_certificate_alert(alert) => TransportError::PeerCertificateRejected {
+                peer,
+                alert: alert_name(alert),
+                reason: local.reason.clone(),
+            },
             _ => TransportError::ConnectionLost { peer, source: err },
         },
         // The peer's TLS stack failed the handshake and told us why.

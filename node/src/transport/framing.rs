@@ -199,11 +199,9 @@ impl FrameWriter {
     pub async fn finish(&mut self) -> Result<(), FrameError> {
         self.flush().await?;
         self.closed = true;
-        self.stream
-            .finish()
-            .map_err(|_| FrameError::ClosedStream {
-                peer: self.peer.to_string(),
-            })
+        self.stream.finish().map_err(|_| FrameError::ClosedStream {
+            peer: self.peer.to_string(),
+        })
     }
 
     /// Writes `data` fully; each write that makes progress restarts the timeout.

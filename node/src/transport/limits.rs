@@ -22,9 +22,17 @@ pub struct FrameLimits {
 }
 
 impl FrameLimits {
-    /// 8 MiB: a few thousand entries per batch, small enough that a stream's buffers stay
-    /// modest when many children sync at once.
-    pub const DEFAULT_MAX_FRAME_BYTES: u32 = 8 * 1024 * 1024;
+    /// The protocol codec's frame cap (8 MiB): a few thousand entries per batch, small
+    /// enough that a stream's buffers stay modest when many children sync at once. Taken
+    /// from the codec so a frame the transport accepts is always one the codec decodes.
+    pub const DEFAULT_MAX_FRAME_BYTES: u32 = {
+        let max = credx_protocol::codec::MAX_FRAME_BYTES;
+        assert!(
+            max <= u32::MAX as usize,
+            "frame lengths are u32 on the wire"
+        );
+        max as u32
+    };
 }
 
 impl Default for FrameLimits {

@@ -20,8 +20,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData, SerialNumber, PKCS_ECDSA_P256_SHA256,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, PublicKeyData, SerialNumber, PKCS_ECDSA_P256_SHA256,
 };
 use rustls::RootCertStore;
 use rustls_pki_types::pem::PemObject;
@@ -178,7 +178,11 @@ impl FederationCa {
         Self::parse_pem(certificate_pem, private_key_pem, "the given PEM text")
     }
 
-    fn parse_pem(certificate_pem: &str, private_key_pem: &str, location: &str) -> Result<Self, PkiError> {
+    fn parse_pem(
+        certificate_pem: &str,
+        private_key_pem: &str,
+        location: &str,
+    ) -> Result<Self, PkiError> {
         let material = |what: &'static str, reason: String| PkiError::Material {
             what,
             location: location.to_owned(),
@@ -219,7 +223,11 @@ impl FederationCa {
     }
 
     /// Writes the certificate and the key (the key file readable by its owner only).
-    pub fn save_pem(&self, certificate_path: &Path, private_key_path: &Path) -> Result<(), PkiError> {
+    pub fn save_pem(
+        &self,
+        certificate_path: &Path,
+        private_key_path: &Path,
+    ) -> Result<(), PkiError> {
         let pem = self.to_pem();
         write_file(certificate_path, &pem.certificate_pem, false)?;
         write_file(private_key_path, &pem.private_key_pem, true)
@@ -232,13 +240,21 @@ impl FederationCa {
         Self::parse_pem(
             &cert,
             &key,
-            &format!("{} and {}", certificate_path.display(), private_key_path.display()),
+            &format!(
+                "{} and {}",
+                certificate_path.display(),
+                private_key_path.display()
+            ),
         )
     }
 
     /// Issues a node's TLS identity: a fresh P-256 key and a certificate naming `origin` as
     /// its only DNS subjectAltName, usable as TLS server and client.
-    pub fn issue_node_certificate(&self, origin: &str, validity: Validity) -> Result<NodeTlsIdentity, PkiError> {
+    pub fn issue_node_certificate(
+        &self,
+        origin: &str,
+        validity: Validity,
+    ) -> Result<NodeTlsIdentity, PkiError> {
         validate_origin(origin)?;
         validity.check(origin)?;
         let gen_err = |what| {
@@ -249,8 +265,8 @@ impl FederationCa {
             }
         };
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(gen_err("node key"))?;
-        let mut params = CertificateParams::new(vec![origin.to_owned()])
-            .map_err(gen_err("node certificate"))?;
+        let mut params =
+            CertificateParams::new(vec![origin.to_owned()]).map_err(gen_err("node certificate"))?;
         params.distinguished_name = DistinguishedName::new();
         params.distinguished_name.push(DnType::CommonName, origin);
         params.is_ca = IsCa::ExplicitNoCa;
@@ -297,7 +313,10 @@ impl std::fmt::Debug for NodeTlsIdentity {
         f.debug_struct("NodeTlsIdentity")
             .field("origin", &self.origin)
             .field("certificates", &self.cert_chain_der.len())
-            .field("fingerprint", &self.cert_chain_der.first().map(hex_fingerprint))
+            .field(
+                "fingerprint",
+                &self.cert_chain_der.first().map(hex_fingerprint),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -325,7 +344,11 @@ impl NodeTlsIdentity {
         Self::parse_pem(certificate_pem, private_key_pem, "the given PEM text")
     }
 
-    fn parse_pem(certificate_pem: &str, private_key_pem: &str, location: &str) -> Result<Self, PkiError> {
+    fn parse_pem(
+        certificate_pem: &str,
+        private_key_pem: &str,
+        location: &str,
+    ) -> Result<Self, PkiError> {
         let material = |what: &'static str, reason: String| PkiError::Material {
             what,
             location: location.to_owned(),
@@ -335,7 +358,10 @@ impl NodeTlsIdentity {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| material("node certificate chain", e.to_string()))?;
         let leaf = chain.first().ok_or_else(|| {
-            material("node certificate chain", "it holds no certificate".to_owned())
+            material(
+                "node certificate chain",
+                "it holds no certificate".to_owned(),
+            )
         })?;
         let origin =
             certificate_origin(leaf).map_err(|reason| material("node certificate", reason))?;
@@ -349,7 +375,11 @@ impl NodeTlsIdentity {
     }
 
     /// Writes the chain and the key (the key file readable by its owner only).
-    pub fn save_pem(&self, certificate_path: &Path, private_key_path: &Path) -> Result<(), PkiError> {
+    pub fn save_pem(
+        &self,
+        certificate_path: &Path,
+        private_key_path: &Path,
+    ) -> Result<(), PkiError> {
         let pem = self.to_pem();
         write_file(certificate_path, &pem.certificate_pem, false)?;
         write_file(private_key_path, &pem.private_key_pem, true)
@@ -362,7 +392,11 @@ impl NodeTlsIdentity {
         Self::parse_pem(
             &cert,
             &key,
-            &format!("{} and {}", certificate_path.display(), private_key_path.display()),
+            &format!(
+                "{} and {}",
+                certificate_path.display(),
+                private_key_path.display()
+            ),
         )
     }
 }
@@ -457,7 +491,10 @@ pub fn validate_origin(origin: &str) -> Result<(), PkiError> {
         }
     }
     // webpki refuses reference names whose last label is numeric (they look like IPs).
-    if labels.last().is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit())) {
+    if labels
+        .last()
+        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
+    {
         return Err(invalid("the last label may not be all digits"));
     }
     rustls_pki_types::DnsName::try_from(origin)

@@ -37,12 +37,13 @@ pub fn server_config(
     roots: &FederationRoots,
 ) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let provider = provider();
-    let verifier = WebPkiClientVerifier::builder_with_provider(roots.root_store(), Arc::clone(&provider))
-        .build()
-        .map_err(|source| TlsError::Verifier {
-            side: "client",
-            source,
-        })?;
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(roots.root_store(), Arc::clone(&provider))
+            .build()
+            .map_err(|source| TlsError::Verifier {
+                side: "client",
+                source,
+            })?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| TlsError::Quic(e.to_string()))?
@@ -71,12 +72,13 @@ pub fn client_config(
     roots: &FederationRoots,
 ) -> Result<Arc<rustls::ClientConfig>, TlsError> {
     let provider = provider();
-    let verifier = WebPkiServerVerifier::builder_with_provider(roots.root_store(), Arc::clone(&provider))
-        .build()
-        .map_err(|source| TlsError::Verifier {
-            side: "server",
-            source,
-        })?;
+    let verifier =
+        WebPkiServerVerifier::builder_with_provider(roots.root_store(), Arc::clone(&provider))
+            .build()
+            .map_err(|source| TlsError::Verifier {
+                side: "server",
+                source,
+            })?;
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| TlsError::Quic(e.to_string()))?
