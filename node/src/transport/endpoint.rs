@@ -31,6 +31,19 @@ use super::tls::{PeerAuthorizer, PeerIdentity};
 /// The admission message: the protocol version, so a peer that got past ALPN by accident
 /// still cannot be mistaken for a credx/1 node.
 const ADMISSION: &[u8] = b"credx/1 admitted";
+// The admission message must change with the ALPN version.
+const _: () = {
+    let alpn = super::tls::ALPN;
+    assert!(ADMISSION.len() > alpn.len());
+    let mut i = 0;
+    while i < alpn.len() {
+        assert!(
+            ADMISSION[i] == alpn[i],
+            "ADMISSION must start with the ALPN id"
+        );
+        i += 1;
+    }
+};
 
 /// How long a refusing dialler waits for handshake confirmation before closing anyway.
 const REFUSAL_GRACE: Duration = Duration::from_secs(1);
@@ -70,6 +83,11 @@ impl Transport {
         limits: TransportLimits,
     ) -> Result<Self, TransportError> {
         limits.validate().map_err(TransportError::InvalidLimits)?;
+        // quinn would panic when wrapping the socket outside a runtime.
+        tokio::runtime::Handle::try_current().map_err(|e| TransportError::Bind {
+            addr,
+            source: std::io::Error::other(format!("bind must run inside a tokio runtime: {e}")),
+        })?;
         let transport_config = Arc::new(transport_config(&limits)?);
 
         let server_config = match server {

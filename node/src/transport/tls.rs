@@ -18,9 +18,10 @@ use rustls_pki_types::CertificateDer;
 use super::error::TlsError;
 use super::pki::{certificate_fingerprint, certificate_origin, FederationRoots, NodeTlsIdentity};
 
-/// ALPN protocol id of version 1 of the credx sync transport. A node that speaks another
-/// version fails the handshake with `no_application_protocol` instead of misreading frames.
-pub const ALPN_NAME: &str = "credx/1";
+/// ALPN protocol id of the credx sync protocol version this build speaks, as the protocol
+/// crate defines it. A node that speaks another version fails the handshake with
+/// `no_application_protocol` instead of misreading frames.
+pub const ALPN_NAME: &str = credx_protocol::wire::ALPN;
 /// [`ALPN_NAME`] as bytes.
 pub const ALPN: &[u8] = ALPN_NAME.as_bytes();
 
