@@ -1,0 +1,259 @@
+//! LogStore on real RocksDB: append / read / roots / proofs, CAS, reopen.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use credx_protocol::merkle::{
+    root_of_leaves, verify_consistency, verify_inclusion, MemoryHashStore, EMPTY_ROOT,
+};
+use credx_storage::{AppendBatch, LogRole, LogStore, StorageError};
+
+#[test]
+fn append_read_and_roots_match_independent_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.register_log(ORIGIN, LogRole::Own).unwrap();
+    assert_eq!(store.root_at(ORIGIN, 0).unwrap(), EMPTY_ROOT);
+
+    let mut mem = MemoryHashStore::new();
+    let mut all = Vec::new();
+    let mut size = 0;
+    // Uneven batch sizes cross many perfect-subtree boundaries.
+    for (b, n) in [1u64, 2, 5, 64, 127, 300, 1, 1000].iter().enumerate() {
+        let new = entries(ORIGIN, size..size + n);
+        for e in &new {
+            mem.append(e);
+        }
+        all.extend(new.clone());
+        let out = store.append(ORIGIN, size, batch(new)).unwrap();
+        assert_eq!(out.first_index, size, "batch {b}");
+        size += n;
+        assert_eq!(out.new_size, size);
+        assert_eq!(out.root, mem.root());
+        assert_eq!(out.root, root_of_leaves(&leaves(&all)));
+    }
+    assert_eq!(store.log_size(ORIGIN).unwrap(), size);
+
+    // Every past root, and the exact bytes back.
+    let all_leaves = leaves(&all);
+    for s in (0..=size).step_by(37) {
+        assert_eq!(
+            store.root_at(ORIGIN, s).unwrap(),
+            root_of_leaves(&all_leaves[..s as usize])
+        );
+    }
+    let read = store.read_entries(ORIGIN, 0, size).unwrap();
+    assert_eq!(read, all);
+    assert_eq!(store.read_entries(ORIGIN, 100, 7).unwrap(), all[100..107]);
+    assert!(store.read_entries(ORIGIN, size, 10).unwrap().is_empty());
+    assert_eq!(store.leaf_hash(ORIGIN, 42).unwrap(), all_leaves[42]);
+}
+
+#[test]
+fn inclusion_and_consistency_proofs_verify_at_every_past_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let all = filled(&store, ORIGIN, 300, 17);
+    let all_leaves = leaves(&all);
+    for size in [1u64, 2, 3, 7, 8, 9, 64, 100, 255, 256, 257, 300] {
+        let root = store.root_at(ORIGIN, size).unwrap();
+        for index in (0..size).step_by(7).chain([size - 1]) {
+            let p = store.inclusion_proof(ORIGIN, index, size).unwrap();
+            verify_inclusion(&all_leaves[index as usize], index, size, &p.hashes, &root).unwrap();
+        }
+        for old in (0..=size).step_by(11).chain([size]) {
+            let p = store.consistency_proof(ORIGIN, old, size).unwrap();
+            let old_root = store.root_at(ORIGIN, old).unwrap();
+            verify_consistency(old, &old_root, size, &root, &p.hashes).unwrap();
+        }
+    }
+    // Wrong leaf fails.
+    let p = store.inclusion_proof(ORIGIN, 5, 300).unwrap();
+    let root = store.root_at(ORIGIN, 300).unwrap();
+    assert!(verify_inclusion(&all_leaves[6], 5, 300, &p.hashes, &root).is_err());
+}
+
+#[test]
+fn requests_beyond_the_log_are_precise_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    filled(&store, ORIGIN, 10, 10);
+    assert!(matches!(
+        store.root_at(ORIGIN, 11),
+        Err(StorageError::BeyondLogSize {
+            requested: 11,
+            size: 10,
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.inclusion_proof(ORIGIN, 3, 11),
+        Err(StorageError::BeyondLogSize { .. })
+    ));
+    assert!(matches!(
+        store.inclusion_proof(ORIGIN, 10, 10),
+        Err(StorageError::Merkle { .. })
+    ));
+    assert!(matches!(
+        store.read_entries(ORIGIN, 11, 1),
+        Err(StorageError::BeyondLogSize { .. })
+    ));
+    assert!(matches!(
+        store.leaf_hash(ORIGIN, 10),
+        Err(StorageError::BeyondLogSize { .. })
+    ));
+    assert!(matches!(
+        store.log_size("nobody.credx"),
+        Err(StorageError::UnknownLog { .. })
+    ));
+}
+
+#[test]
+fn size_cas_mismatch_leaves_the_store_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let all = filled(&store, ORIGIN, 20, 20);
+    let root = store.root_at(ORIGIN, 20).unwrap();
+    let err = store
+        .append(ORIGIN, 19, batch(entries("other", 0..5)))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StorageError::SizeMismatch {
+            origin: ORIGIN.into(),
+            expected: 19,
+            actual: 20
+        }
+    );
+    assert_eq!(store.log_size(ORIGIN).unwrap(), 20);
+    assert_eq!(store.root_at(ORIGIN, 20).unwrap(), root);
+    assert_eq!(store.read_entries(ORIGIN, 0, 100).unwrap(), all);
+    // Nothing was written behind the size either: the next append lands at 20 with the
+    // right root.
+    let more = entries(ORIGIN, 20..25);
+    let out = store.append(ORIGIN, 20, batch(more.clone())).unwrap();
+    let mut expect = all.clone();
+    expect.extend(more);
+    assert_eq!(out.root, root_of_leaves(&leaves(&expect)));
+}
+
+#[test]
+fn expected_root_mismatch_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.register_log(MIRROR, LogRole::Mirror).unwrap();
+    let good = entries(MIRROR, 0..10);
+    let good_root = root_of_leaves(&leaves(&good));
+    let err = store
+        .append(
+            MIRROR,
+            0,
+            AppendBatch {
+                entries: entries("tampered", 0..10),
+                expected_root: Some(good_root),
+                ..AppendBatch::default()
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(err, StorageError::RootMismatch { size: 10, .. }));
+    assert_eq!(store.log_size(MIRROR).unwrap(), 0);
+    let out = store
+        .append(
+            MIRROR,
+            0,
+            AppendBatch {
+                entries: good,
+                expected_root: Some(good_root),
+                ..AppendBatch::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(out.root, good_root);
+}
+
+#[test]
+fn invalid_batches_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.register_log(ORIGIN, LogRole::Own).unwrap();
+    assert!(matches!(
+        store.append(ORIGIN, 0, batch(vec![])),
+        Err(StorageError::InvalidBatch { .. })
+    ));
+    assert!(matches!(
+        store.append(ORIGIN, 0, batch(vec![vec![0u8; 64 * 1024 + 1]])),
+        Err(StorageError::EntryTooLarge { index: 0, .. })
+    ));
+    assert!(matches!(
+        store.register_log(ORIGIN, LogRole::Mirror),
+        Err(StorageError::RoleConflict { .. })
+    ));
+    assert_eq!(store.log_size(ORIGIN).unwrap(), 0);
+}
+
+#[test]
+fn reopen_keeps_logs_entries_and_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    let (all, root, mirror_root) = {
+        let store = open(dir.path());
+        let all = filled(&store, ORIGIN, 500, 64);
+        store.register_log(MIRROR, LogRole::Mirror).unwrap();
+        let m = store
+            .append(MIRROR, 0, batch(entries(MIRROR, 0..3)))
+            .unwrap();
+        (all, store.root_at(ORIGIN, 500).unwrap(), m.root)
+    };
+    let store = open(dir.path());
+    let logs = store.logs().unwrap();
+    assert_eq!(logs.len(), 2);
+    assert_eq!(logs[0].origin, ORIGIN);
+    assert_eq!(logs[0].role, LogRole::Own);
+    assert_eq!(logs[0].size, 500);
+    assert_eq!(logs[1].role, LogRole::Mirror);
+    assert_eq!(store.root_at(ORIGIN, 500).unwrap(), root);
+    assert_eq!(store.root_at(MIRROR, 3).unwrap(), mirror_root);
+    let mut read = Vec::new();
+    while (read.len() as u64) < 500 {
+        read.extend(store.read_entries(ORIGIN, read.len() as u64, 128).unwrap());
+    }
+    assert_eq!(read, all);
+    // And it keeps appending where it left off.
+    let out = store
+        .append(ORIGIN, 500, batch(entries(ORIGIN, 500..501)))
+        .unwrap();
+    assert_eq!(out.new_size, 501);
+}
+
+#[test]
+fn concurrent_writers_never_fork_the_log() {
+    // Several threads race to append at the size they last saw; the CAS lets exactly one
+    // win each position, so the log is the same as a sequential one.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.register_log(ORIGIN, LogRole::Own).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let store = store.clone();
+            s.spawn(move || {
+                let mut done = 0;
+                while done < 50 {
+                    let size = store.log_size(ORIGIN).unwrap();
+                    let e = entry(&format!("t{t}"), done);
+                    match store.append(ORIGIN, size, batch(vec![e])) {
+                        Ok(_) => done += 1,
+                        Err(StorageError::SizeMismatch { .. }) => {}
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            });
+        }
+    });
+    let all = store.read_entries(ORIGIN, 0, 1000).unwrap();
+    assert_eq!(all.len(), 200);
+    assert_eq!(
+        store.root_at(ORIGIN, 200).unwrap(),
+        root_of_leaves(&leaves(&all))
+    );
+}
