@@ -70,7 +70,7 @@ impl RocksStorage {
         prefix: &[u8],
         from: &[u8],
         limit: usize,
-    ) -> Result<Vec<(Box<[u8]>, Box<[u8]>)>> {
+    ) -> Result<Vec<KeyValue>> {
         let mut ro = ReadOptions::default();
         if let Some(bound) = prefix_successor(prefix) {
             ro.set_iterate_upper_bound(bound);
@@ -91,6 +91,9 @@ impl RocksStorage {
         Ok(rows)
     }
 }
+
+/// One row of a scan.
+type KeyValue = (Box<[u8]>, Box<[u8]>);
 
 /// The first key strictly after `key` in bytewise order.
 fn after_key(mut key: Vec<u8>) -> Vec<u8> {
