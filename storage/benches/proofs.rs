@@ -36,8 +36,14 @@ fn peak_rss_mib() -> f64 {
 }
 
 fn open(path: &Path, sync: bool) -> RocksStorage {
+    // `CREDX_BENCH_CACHE_MIB` overrides the block cache (default: the production 64 MiB).
+    let block_cache_bytes = std::env::var("CREDX_BENCH_CACHE_MIB")
+        .ok()
+        .and_then(|m| m.parse::<usize>().ok())
+        .map_or(StorageOptions::default().block_cache_bytes, |m| m << 20);
     let opts = StorageOptions {
         sync_writes: sync,
+        block_cache_bytes,
         ..StorageOptions::default()
     };
     RocksStorage::open(path, &opts).unwrap()

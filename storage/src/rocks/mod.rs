@@ -513,7 +513,9 @@ fn cf_options(name: &str, o: &StorageOptions, cache: &Cache) -> Options {
     // does not grow with the number of SST files; L0 ones are pinned because every read
     // consults them.
     table.set_cache_index_and_filter_blocks(true);
+    table.set_cache_index_and_filter_blocks_with_high_priority(true);
     table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+    table.set_pin_top_level_index_and_filter(true);
     table.set_format_version(5);
     opts.set_level_compaction_dynamic_level_bytes(true);
     let small_buffer = (o.write_buffer_bytes / 4).max(1 << 20);
@@ -535,6 +537,13 @@ fn cf_options(name: &str, o: &StorageOptions, cache: &Cache) -> Options {
             table.set_data_block_hash_ratio(0.75);
             opts.set_memtable_prefix_bloom_ratio(0.02);
             opts.set_memtable_whole_key_filtering(true);
+            // Every read of this CF is for a hash that exists (a miss means a damaged
+            // store), and keys are appended in order so SSTs never overlap: a bloom filter
+            // on the last level would only cost cache space. Small (1 KiB) blocks: a proof
+            // touches ~log2(n) scattered hashes, so a cache miss should fetch little, and
+            // the bounded cache then holds 4x more distinct upper-tree positions.
+            opts.set_optimize_filters_for_hits(true);
+            table.set_block_size(1024);
             opts.set_compression_type(DBCompressionType::None);
             opts.set_write_buffer_size(o.write_buffer_bytes);
         }
