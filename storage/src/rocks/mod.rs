@@ -6,7 +6,7 @@
 //! | CF | key | value | tuning |
 //! |---|---|---|---|
 //! | `entries` | origin id (u32 BE) ‖ index (u64 BE) | exact entry bytes | LZ4, bloom |
-//! | `hashes` | origin id ‖ stored-hash index (u64 BE) | 32 B | no compression, bloom, hash data-block index |
+//! | `hashes` | origin id ‖ stored-hash index (u64 BE) | 32 B | no compression, 1 KiB blocks, hash data-block index, no last-level filter |
 //! | `logs` | `o`‖name → id; `i`‖id → role‖size‖name; `status_root` | meta | bloom |
 //! | `subject_index` | len‖subject ‖ origin id ‖ index | empty | LZ4 (prefix scans) |
 //! | `business_index` | business key | origin id ‖ index | bloom |
