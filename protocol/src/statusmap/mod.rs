@@ -18,12 +18,14 @@
 //! Two error families, as in [`crate::merkle`]: [`StatusMapError`] for producing things (store
 //! failures, corrupt stored nodes, encoding), [`ProofError`] for untrusted proofs.
 
+mod derive;
 mod hashing;
 mod proof;
 mod status;
 mod store;
 mod tree;
 
+pub use derive::{apply_entry, list_kind_name};
 pub use hashing::{internal_hash, leaf_hash, EMPTY_SUBTREE, INTERNAL_TAG, LEAF_TAG};
 pub use proof::{
     prove, verify_absence, verify_presence, verify_status, StatusProof, Terminal,
