@@ -18,6 +18,7 @@
 
 pub mod api;
 pub mod error;
+pub mod planner;
 pub mod rocks;
 pub mod sequencer;
 pub mod signing_guard;
@@ -29,6 +30,7 @@ pub use api::{
     SubjectIndexUpdate,
 };
 pub use error::{Result, StorageError};
+pub use planner::EntryPlanner;
 pub use rocks::{RocksStorage, StorageOptions};
 pub use sequencer::{
     Ack, AnchorPolicy, BatchPlanner, NoopPlanner, Plan, PlanView, PlannedEntry, Sequencer,

@@ -1,0 +1,157 @@
+//! The domain planner: what each credx entry changes besides the log.
+//!
+//! The sequencer hands every batch to a [`BatchPlanner`]; this one decodes each entry and
+//! derives, with the protocol's rules, the subject index row, the business-key row (a later
+//! entry under the same key supersedes the earlier one), list memberships and the new
+//! status of the entry's subject (`credx_protocol::statusmap::apply_entry`). Effects of
+//! earlier entries in the same batch are folded locally, so one batch is planned exactly as
+//! if its entries had been written one by one.
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use credx_protocol::entry::{Entry, EntryRef, Event, LogPosition, ENVELOPE_VERSION};
+use credx_protocol::merkle::Hash;
+use credx_protocol::statusmap::{apply_entry, SubjectStatus};
+
+use crate::api::{BusinessKeyUpdate, EntryLocation, ListUpdate, SubjectIndexUpdate};
+use crate::sequencer::{BatchPlanner, Plan, PlanView, PlannedEntry};
+
+/// Plans index and status-map changes for the entries of one log.
+#[derive(Debug, Clone)]
+pub struct EntryPlanner {
+    origin: String,
+    /// Account named in anchor entries (the node process).
+    node_account: String,
+}
+
+impl EntryPlanner {
+    pub fn new(origin: impl Into<String>) -> Self {
+        EntryPlanner {
+            origin: origin.into(),
+            node_account: "credx-node".to_owned(),
+        }
+    }
+}
+
+impl BatchPlanner for EntryPlanner {
+    fn plan(
+        &self,
+        entries: &[PlannedEntry<'_>],
+        start_index: u64,
+        view: &PlanView<'_>,
+    ) -> Result<Plan, String> {
+        let mut plan = Plan::default();
+        let mut statuses: HashMap<Hash, Option<SubjectStatus>> = HashMap::new();
+        for (offset, planned) in entries.iter().enumerate() {
+            let index = start_index + offset as u64;
+            let entry = Entry::decode(planned.bytes)
+                .map_err(|e| format!("{} entry {index}: {e}", self.origin))?;
+            let location = EntryLocation {
+                origin: self.origin.clone(),
+                index,
+            };
+            if let Some(key) = &entry.business_key {
+                plan.index.business_keys.push(BusinessKeyUpdate {
+                    business_key: key.to_string(),
+                    location: location.clone(),
+                });
+            }
+            let Some(subject) = &entry.subject else {
+                continue;
+            };
+            plan.index.subjects.push(SubjectIndexUpdate {
+                subject_key: subject.index_key(),
+                location: location.clone(),
+            });
+
+            let map_key = subject.map_key();
+            let before = match statuses.get(&map_key) {
+                Some(status) => status.clone(),
+                None => view
+                    .subject_status(&map_key)
+                    .map_err(|e| e.to_string())?
+                    .map(|bytes| SubjectStatus::decode(&bytes))
+                    .transpose()
+                    .map_err(|e| format!("stored status of {}: {e}", subject.index_key()))?,
+            };
+            let at = EntryRef {
+                origin: self.origin.clone(),
+                index,
+                leaf_hash: planned.leaf_hash,
+            };
+            let Some(after) = apply_entry(before.clone(), &entry, &at) else {
+                continue;
+            };
+            list_changes(&mut plan, &subject.index_key(), before.as_ref(), &after);
+            let encoded = after
+                .encode()
+                .map_err(|e| format!("status of {}: {e}", subject.index_key()))?;
+            plan.status.push((map_key, Some(encoded)));
+            statuses.insert(map_key, Some(after));
+        }
+        Ok(plan)
+    }
+
+    fn anchor_entry(&self, status_root: Hash, log_size: u64) -> Result<Option<Vec<u8>>, String> {
+        let accepted_at_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0);
+        let anchor = Entry {
+            version: ENVELOPE_VERSION,
+            origin: self.origin.clone(),
+            authority: None,
+            submitted_by: self.node_account.clone(),
+            subject: None,
+            business_key: None,
+            accepted_at_ms,
+            event: Event::StatusMapRoot {
+                root: status_root,
+                covers: vec![LogPosition {
+                    origin: self.origin.clone(),
+                    size: log_size,
+                }],
+            },
+        };
+        let encoded = anchor.encode().map_err(|e| e.to_string())?;
+        Ok(Some(encoded.into_bytes()))
+    }
+}
+
+/// List membership follows the status: a list the subject is on after the entry and was
+/// not on before is an addition; the reverse is a removal.
+fn list_changes(
+    plan: &mut Plan,
+    member: &str,
+    before: Option<&SubjectStatus>,
+    after: &SubjectStatus,
+) {
+    let kinds = |s: &SubjectStatus| {
+        s.listings
+            .iter()
+            .map(|l| (l.list_kind.clone(), l.entry.clone()))
+            .collect::<HashMap<_, _>>()
+    };
+    let old = before.map(kinds).unwrap_or_default();
+    let new = kinds(after);
+    for (kind, entry) in &new {
+        if old.get(kind) != Some(entry) {
+            plan.index.lists.push(ListUpdate {
+                list_kind: kind.clone(),
+                member: member.to_owned(),
+                entry: Some(EntryLocation {
+                    origin: entry.origin.clone(),
+                    index: entry.index,
+                }),
+            });
+        }
+    }
+    for kind in old.keys().filter(|k| !new.contains_key(*k)) {
+        plan.index.lists.push(ListUpdate {
+            list_kind: kind.clone(),
+            member: member.to_owned(),
+            entry: None,
+        });
+    }
+}
