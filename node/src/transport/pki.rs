@@ -81,6 +81,31 @@ pub struct PemPair {
     pub private_key_pem: String,
 }
 
+impl PemPair {
+    /// Writes the certificate and the key (the key file readable by its owner only).
+    pub fn save(&self, certificate_path: &Path, private_key_path: &Path) -> Result<(), PkiError> {
+        write_file(certificate_path, &self.certificate_pem, false)?;
+        write_file(private_key_path, &self.private_key_pem, true)
+    }
+
+    /// Reads what [`PemPair::save`] wrote.
+    pub fn load(certificate_path: &Path, private_key_path: &Path) -> Result<PemPair, PkiError> {
+        Ok(PemPair {
+            certificate_pem: read_file(certificate_path)?,
+            private_key_pem: read_file(private_key_path)?,
+        })
+    }
+
+    /// How errors name a certificate/key file pair.
+    fn location(certificate_path: &Path, private_key_path: &Path) -> String {
+        format!(
+            "{} and {}",
+            certificate_path.display(),
+            private_key_path.display()
+        )
+    }
+}
+
 impl std::fmt::Debug for PemPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PemPair")
@@ -228,23 +253,16 @@ impl FederationCa {
         certificate_path: &Path,
         private_key_path: &Path,
     ) -> Result<(), PkiError> {
-        let pem = self.to_pem();
-        write_file(certificate_path, &pem.certificate_pem, false)?;
-        write_file(private_key_path, &pem.private_key_pem, true)
+        self.to_pem().save(certificate_path, private_key_path)
     }
 
     /// Reads what [`FederationCa::save_pem`] wrote.
     pub fn load_pem(certificate_path: &Path, private_key_path: &Path) -> Result<Self, PkiError> {
-        let cert = read_file(certificate_path)?;
-        let key = read_file(private_key_path)?;
+        let pem = PemPair::load(certificate_path, private_key_path)?;
         Self::parse_pem(
-            &cert,
-            &key,
-            &format!(
-                "{} and {}",
-                certificate_path.display(),
-                private_key_path.display()
-            ),
+            &pem.certificate_pem,
+            &pem.private_key_pem,
+            &PemPair::location(certificate_path, private_key_path),
         )
     }
 
@@ -380,23 +398,16 @@ impl NodeTlsIdentity {
         certificate_path: &Path,
         private_key_path: &Path,
     ) -> Result<(), PkiError> {
-        let pem = self.to_pem();
-        write_file(certificate_path, &pem.certificate_pem, false)?;
-        write_file(private_key_path, &pem.private_key_pem, true)
+        self.to_pem().save(certificate_path, private_key_path)
     }
 
     /// Reads what [`NodeTlsIdentity::save_pem`] wrote.
     pub fn load_pem(certificate_path: &Path, private_key_path: &Path) -> Result<Self, PkiError> {
-        let cert = read_file(certificate_path)?;
-        let key = read_file(private_key_path)?;
+        let pem = PemPair::load(certificate_path, private_key_path)?;
         Self::parse_pem(
-            &cert,
-            &key,
-            &format!(
-                "{} and {}",
-                certificate_path.display(),
-                private_key_path.display()
-            ),
+            &pem.certificate_pem,
+            &pem.private_key_pem,
+            &PemPair::location(certificate_path, private_key_path),
         )
     }
 }
