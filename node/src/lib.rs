@@ -1,4 +1,5 @@
 //! credx node daemon library: the parts of the node that the binary, the testnet and the
 //! integration tests share.
 
+pub mod federation;
 pub mod transport;
