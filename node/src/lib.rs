@@ -2,4 +2,6 @@
 //! integration tests share.
 
 pub mod federation;
+pub mod sync;
+pub mod synthetic;
 pub mod transport;

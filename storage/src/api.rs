@@ -77,11 +77,18 @@ pub struct IndexUpdates {
     pub subjects: Vec<SubjectIndexUpdate>,
     pub business_keys: Vec<BusinessKeyUpdate>,
     pub lists: Vec<ListUpdate>,
+    /// Entries that go down the tree in this node's list feed (list entries, their
+    /// lifecycle changes, joint-punishment cases), in log order. The engine numbers them
+    /// after every earlier feed item of any log, in the same atomic write.
+    pub feed: Vec<EntryLocation>,
 }
 
 impl IndexUpdates {
     pub fn is_empty(&self) -> bool {
-        self.subjects.is_empty() && self.business_keys.is_empty() && self.lists.is_empty()
+        self.subjects.is_empty()
+            && self.business_keys.is_empty()
+            && self.lists.is_empty()
+            && self.feed.is_empty()
     }
 }
 
@@ -295,13 +302,58 @@ pub trait EvidenceStore: Send + Sync {
     fn is_frozen(&self, origin: &str) -> Result<bool>;
 }
 
+/// Most items one feed page returns.
+pub const MAX_FEED_PAGE: usize = 4_096;
+
+/// A list-feed item this node received from its parent and verified: the entry, the
+/// checkpoint of its origin it was proven against (signed note bytes, with cosignatures)
+/// and the inclusion proof, so it can be shown to anyone again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedListEntry {
+    pub origin: String,
+    pub index: u64,
+    pub entry: Vec<u8>,
+    pub checkpoint: Vec<u8>,
+    pub inclusion: Vec<Hash>,
+}
+
+/// The list feed: this node's numbered sequence of list-relevant entries of every log it
+/// holds (served to children), and the items it received from its parent.
+pub trait FeedStore: Send + Sync {
+    /// Number of items in this node's feed.
+    fn feed_size(&self) -> Result<u64>;
+    /// Feed items `start..`, at most `min(limit, MAX_FEED_PAGE)`.
+    fn feed_page(&self, start: u64, limit: usize) -> Result<Vec<EntryLocation>>;
+    /// How many items of `parent`'s feed this node has taken in.
+    fn received_position(&self, parent: &str) -> Result<u64>;
+    /// Stores verified items taken from `parent`'s feed positions `[from, to)` (items this
+    /// node already holds may have been left out) and sets the position to `to`, in one
+    /// atomic write that also appends the new items to this node's own feed. `from` must
+    /// equal the stored position.
+    fn store_received(
+        &self,
+        parent: &str,
+        from: u64,
+        to: u64,
+        items: &[ReceivedListEntry],
+    ) -> Result<()>;
+    /// A received item by its place in its origin's log.
+    fn received_entry(&self, origin: &str, index: u64) -> Result<Option<ReceivedListEntry>>;
+}
+
 /// Everything a node needs from its storage engine.
 pub trait Storage:
-    LogStore + IndexStore + StatusStore + CheckpointStore + CursorStore + EvidenceStore
+    LogStore + IndexStore + StatusStore + CheckpointStore + CursorStore + EvidenceStore + FeedStore
 {
 }
 
 impl<T> Storage for T where
-    T: LogStore + IndexStore + StatusStore + CheckpointStore + CursorStore + EvidenceStore
+    T: LogStore
+        + IndexStore
+        + StatusStore
+        + CheckpointStore
+        + CursorStore
+        + EvidenceStore
+        + FeedStore
 {
 }

@@ -11,6 +11,8 @@
 //! * [`signing_guard`] — never sign a checkpoint inconsistent with the last one; refuse to
 //!   sign after a backup restore.
 //! * [`sequencer`] — one thread per own log: batch, plan, append durably, sign, acknowledge.
+//! * [`mirror`] — logs of the nodes below: where a mirror stands, and the one durable write
+//!   of a verified delta.
 //!
 //! Durability in one sentence: an append is one synced RocksDB `WriteBatch` (entries, tree
 //! hashes, indexes, status map, cursor), a checkpoint is signed only after it, and a
@@ -18,6 +20,8 @@
 
 pub mod api;
 pub mod error;
+pub mod mirror;
+pub(crate) mod planned_append;
 pub mod planner;
 pub mod rocks;
 pub mod sequencer;
@@ -25,11 +29,12 @@ pub mod signing_guard;
 
 pub use api::{
     AppendBatch, AppendOutcome, BusinessKeyUpdate, CheckpointStore, Cursor, CursorStore,
-    CursorUpdate, EntryLocation, EvidenceStore, ForkEvidence, ForkRecord, IndexStore, IndexUpdates,
-    ListMember, ListUpdate, LogInfo, LogRole, LogStore, StatusStore, StatusWrite, Storage,
-    SubjectIndexUpdate,
+    CursorUpdate, EntryLocation, EvidenceStore, FeedStore, ForkEvidence, ForkRecord, IndexStore,
+    IndexUpdates, ListMember, ListUpdate, LogInfo, LogRole, LogStore, ReceivedListEntry,
+    StatusStore, StatusWrite, Storage, SubjectIndexUpdate, MAX_FEED_PAGE, MAX_READ_ENTRIES,
 };
 pub use error::{Result, StorageError};
+pub use mirror::{frontier, mirror_state, write_verified_delta};
 pub use planner::EntryPlanner;
 pub use rocks::{RocksStorage, StorageOptions};
 pub use sequencer::{

@@ -12,6 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use credx_protocol::entry::{Entry, EntryRef, Event, LogPosition, ENVELOPE_VERSION};
 use credx_protocol::merkle::Hash;
+use credx_protocol::record::Record;
 use credx_protocol::statusmap::{apply_entry, SubjectStatus};
 
 use crate::api::{BusinessKeyUpdate, EntryLocation, ListUpdate, SubjectIndexUpdate};
@@ -57,6 +58,10 @@ impl BatchPlanner for EntryPlanner {
                     location: location.clone(),
                 });
             }
+            let always_in_feed = always_in_feed(&entry.event);
+            if always_in_feed {
+                plan.index.feed.push(location.clone());
+            }
             let Some(subject) = &entry.subject else {
                 continue;
             };
@@ -83,7 +88,15 @@ impl BatchPlanner for EntryPlanner {
             let Some(after) = apply_entry(before.clone(), &entry, &at) else {
                 continue;
             };
+            let list_rows_before = plan.index.lists.len();
             list_changes(&mut plan, &subject.index_key(), before.as_ref(), &after);
+            let listed_before = before.as_ref().is_some_and(|s| !s.listings.is_empty());
+            if !always_in_feed
+                && (plan.index.lists.len() > list_rows_before
+                    || (listed_before && is_lifecycle(&entry.event)))
+            {
+                plan.index.feed.push(location.clone());
+            }
             let encoded = after
                 .encode()
                 .map_err(|e| format!("status of {}: {e}", subject.index_key()))?;
@@ -117,6 +130,33 @@ impl BatchPlanner for EntryPlanner {
         let encoded = anchor.encode().map_err(|e| e.to_string())?;
         Ok(Some(encoded.into_bytes()))
     }
+}
+
+/// Entries that always go down the tree in the list feed: list entries themselves and
+/// joint reward/punishment cases (their responders may sit in any region).
+fn always_in_feed(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::RecordPublished {
+            record: Record::ListEntry(_)
+        } | Event::RecordAmended {
+            record: Record::ListEntry(_),
+            ..
+        } | Event::CaseInitiated(_)
+            | Event::CaseStep(_)
+    )
+}
+
+/// Lifecycle changes of a record; they go in the feed when the subject is or was listed.
+fn is_lifecycle(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::RecordWithdrawn { .. }
+            | Event::ObjectionOpened { .. }
+            | Event::ObjectionResolved { .. }
+            | Event::RepairApproved { .. }
+            | Event::ListingRemoved { .. }
+    )
 }
 
 /// List membership follows the status: a list the subject is on after the entry and was

@@ -22,13 +22,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use credx_protocol::entry::SubjectId;
-use credx_protocol::merkle::{leaf_hash, Hash};
+use credx_protocol::merkle::Hash;
 use credx_protocol::note::{NoteSigner, SignedCheckpoint};
 
 use crate::api::{
-    AppendBatch, AppendOutcome, EntryLocation, IndexUpdates, LogRole, Storage, MAX_APPEND_ENTRIES,
+    AppendOutcome, EntryLocation, IndexUpdates, LogRole, Storage, MAX_APPEND_ENTRIES,
 };
 use crate::error::{Result, StorageError};
+use crate::planned_append::plan_and_append;
 use crate::rocks::poisoned;
 use crate::signing_guard::{GuardState, SigningGuard};
 
@@ -389,10 +390,6 @@ struct Worker<S, P> {
     config: SequencerConfig,
 }
 
-/// How often to recompute a batch whose status-map update lost a race with another
-/// log's append (mirrors write the same map).
-const STATUS_RETRIES: usize = 8;
-
 impl<S: Storage + 'static, P: BatchPlanner> Worker<S, P> {
     fn run(mut self, rx: Receiver<Submission>) {
         // A submission that would have pushed the previous batch over the limit starts the
@@ -474,48 +471,15 @@ impl<S: Storage + 'static, P: BatchPlanner> Worker<S, P> {
         let store = store_arc.as_ref();
         let origin_name = self.origin.clone();
         let origin = origin_name.as_str();
-        let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
-        let mut attempt = 0;
-        let outcome = loop {
-            let planned: Vec<PlannedEntry<'_>> = entries
-                .iter()
-                .zip(&leaves)
-                .map(|(bytes, leaf)| PlannedEntry {
-                    bytes,
-                    leaf_hash: *leaf,
-                })
-                .collect();
-            let plan = self
-                .planner
-                .plan(&planned, size, &PlanView::new(store))
-                .map_err(|reason| StorageError::Planner {
-                    origin: origin.to_string(),
-                    reason,
-                })?;
-            drop(planned);
-            let status = if plan.status.is_empty() {
-                None
-            } else {
-                Some(store.plan_status_update(&plan.status)?)
-            };
-            // Only a status-map race is retried; keep a copy of the entries just for that.
-            let retry = status.is_some() && attempt < STATUS_RETRIES;
-            let batch = AppendBatch {
-                entries: if retry {
-                    entries.clone()
-                } else {
-                    std::mem::take(&mut entries)
-                },
-                expected_root: None,
-                index: plan.index,
-                status,
-                cursor: None,
-            };
-            match store.append(origin, size, batch) {
-                Err(StorageError::StatusRootMismatch { .. }) if retry => attempt += 1,
-                other => break other?,
-            }
-        };
+        let outcome = plan_and_append(
+            store,
+            &self.planner,
+            origin,
+            size,
+            std::mem::take(&mut entries),
+            None,
+            None,
+        )?;
         if anchored {
             self.last_anchor = (outcome.first_index, Instant::now());
         }

@@ -155,6 +155,15 @@ impl LogStore for RocksStorage {
             self.put_cursor(&mut wb, &c.peer, &c.origin, &c.cursor)?;
         }
 
+        // Feed positions are taken under the feed lock, held until the write is done.
+        let mut feed = if batch.index.feed.is_empty() {
+            None
+        } else {
+            Some(self.feed_lock()?)
+        };
+        if let Some(first) = feed.as_deref() {
+            self.put_feed_rows(&mut wb, *first, &batch.index.feed)?;
+        }
         // The commit point. The status-root lock (if the map changes) is held across its
         // CAS and the write so that two logs cannot both build on the same old root.
         match &batch.status {
@@ -176,6 +185,12 @@ impl LogStore for RocksStorage {
         Ok(AppendOutcome {
             first_index: size,
             new_size,
+        if let Some(size) = feed.as_deref_mut() {
+            *size += batch.index.feed.len() as u64;
+        }
+        drop(feed);
+        // Durable now: the new hashes may enter the cache (before readers can ask for them).
+        self.remember_appended_hashes(&state, size, new_size, &new_hashes);
             root,
         })
     }

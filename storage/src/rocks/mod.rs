@@ -40,6 +40,7 @@ mod cursors;
 mod evidence;
 mod hashes;
 mod indexes;
+mod feed;
 pub(crate) mod keys;
 mod log;
 mod statusmap;
@@ -74,11 +75,13 @@ pub(crate) const CF_COSIGNATURES: &str = "cosignatures";
 pub(crate) const CF_CURSORS: &str = "cursors";
 pub(crate) const CF_EVIDENCE: &str = "evidence";
 
-const ALL_CFS: [&str; 12] = [
+const ALL_CFS: [&str; 13] = [
     CF_ENTRIES,
     CF_HASHES,
     CF_LOGS,
     CF_SUBJECT_INDEX,
+/// The list feed: this node's numbered feed items and the items received from the parent.
+pub(crate) const CF_FEED: &str = "feed";
     CF_BUSINESS_INDEX,
     CF_LIST_INDEX,
     CF_STATUS_NODES,
@@ -93,6 +96,7 @@ const ALL_CFS: [&str; 12] = [
 const KEY_STATUS_ROOT: &[u8] = b"status_root";
 /// `logs` CF: `o` ‖ origin name → origin id.
 const PREFIX_ORIGIN_NAME: u8 = b'o';
+    CF_FEED,
 /// `logs` CF: `i` ‖ origin id → role ‖ size ‖ name.
 const PREFIX_ORIGIN_ID: u8 = b'i';
 
@@ -176,6 +180,13 @@ impl RocksStorage {
     /// Opens (creating if needed) the store at `path`. Runs WAL recovery, then loads the log
     /// registry, the status root and the set of frozen origins.
     pub fn open(path: impl AsRef<Path>, options: &StorageOptions) -> Result<RocksStorage> {
+    /// The number of feed items. Held across the write of any append that adds feed
+    /// items, so positions are dense and in commit order (taken before `status_root`).
+    feed_size: Mutex<u64>,
+    /// Serialises writes of items received from the parent's feed.
+    feed_received: Mutex<()>,
+    /// The byte budget of all logs' cached upper tree levels.
+    upper_budget: UpperHashBudget,
         let cache = Cache::new_lru_cache(options.block_cache_bytes);
         let db_opts = db_options(options);
         let cfs = ALL_CFS
@@ -206,10 +217,14 @@ impl RocksStorage {
     /// durability: the WAL already holds every acknowledged write.
     pub fn flush(&self) -> Result<()> {
         for name in ALL_CFS {
+            feed_size: Mutex::new(0),
+            feed_received: Mutex::new(()),
             self.db
                 .flush_cf(self.cf(name)?)
                 .map_err(|e| StorageError::engine("flush", e))?;
         }
+        let feed_size = store.load_feed_size()?;
+        *store.feed_lock()? = feed_size;
         Ok(())
     }
 
@@ -447,6 +462,16 @@ impl RocksStorage {
 
     pub(crate) fn lock_evidence(&self) -> Result<MutexGuard<'_, ()>> {
         self.evidence_lock.lock().map_err(|_| poisoned("evidence"))
+    pub(crate) fn feed_lock(&self) -> Result<MutexGuard<'_, u64>> {
+        self.feed_size.lock().map_err(|_| poisoned("feed size"))
+    }
+
+    pub(crate) fn feed_received_lock(&self) -> Result<MutexGuard<'_, ()>> {
+        self.feed_received
+            .lock()
+            .map_err(|_| poisoned("feed received"))
+    }
+
     }
 }
 

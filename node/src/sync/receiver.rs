@@ -1,0 +1,550 @@
+//! The parent's end of a sync session, as a state machine: a message in, the messages to
+//! answer with out. No network I/O here (the driver does it); the store is called
+//! directly, because a parent must make a delta durable before it may cosign it.
+//!
+//! ```text
+//! AwaitHello --Hello--> Ready --OfferLog--> Offered --ConsistencyProof--> Receiving
+//!     ^                   ^                    |  (empty delta: write, Accepted)  |
+//!     |                   +-------Accepted------+<-------PushEntries (last)--------+
+//!     |                   Ready --FeedRequest--> FeedPage (list feed, with proofs)
+//! ```
+//!
+//! Per origin, a refusal that concerns only that origin (frozen after a fork, a fork just
+//! found) is answered with `Rejected` and the session goes on with the next offer. Anything
+//! that shows the child is faulty or hostile (bad signature, entry outside its
+//! jurisdiction, bad proof, wrong root, protocol violation) ends the session with
+//! `Goodbye{code}`; nothing of the refused delta has been written.
+
+use std::sync::Arc;
+
+use credx_protocol::delta::{DeltaError, DeltaVerifier, JurisdictionCheck, RosterJurisdiction};
+use credx_protocol::entry::Entry;
+use credx_protocol::note::{Cosignature, SignedCheckpoint, VerifierKey};
+use credx_protocol::roster::{RosterStatus, VerifiedRoster};
+use credx_protocol::wire::{ErrorCode, Message, PROTOCOL_VERSION};
+use credx_storage::{mirror_state, write_verified_delta, ForkEvidence};
+
+use super::context::{now_ms, now_secs, SyncContext};
+use super::error::SessionEnd;
+use super::feed::serve_page;
+use super::metrics::SyncMetrics;
+
+/// The roster's jurisdiction rule for one origin, owning its roster snapshot so a
+/// verifier can outlive the borrow of the shared roster.
+#[derive(Debug)]
+pub struct OwnedJurisdiction {
+    roster: Arc<VerifiedRoster>,
+    origin: String,
+}
+
+impl JurisdictionCheck for OwnedJurisdiction {
+    fn allows(&self, entry: &Entry) -> bool {
+        RosterJurisdiction::new(&self.roster, &self.origin).allows(entry)
+    }
+}
+
+// One phase per session, never moved in bulk: variant sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+enum Phase {
+    AwaitHello,
+    Ready,
+    Offered {
+        origin: String,
+        checkpoint: SignedCheckpoint,
+        key: VerifierKey,
+        state: credx_protocol::delta::MirrorState,
+    },
+    Receiving {
+        verifier: DeltaVerifier<OwnedJurisdiction>,
+        entries: Vec<Vec<u8>>,
+        bytes: usize,
+    },
+    /// A delta of `origin` was refused as a fork while the child may still be sending its
+    /// entries (it sends proof and entries without waiting): drop them, then go on.
+    Discarding {
+        origin: String,
+    },
+    Closed,
+}
+
+/// One child's session at this node.
+pub struct ReceiverSession {
+    ctx: Arc<SyncContext>,
+    /// The child's origin, from its verified TLS certificate.
+    peer: String,
+    session_id: String,
+    phase: Phase,
+}
+
+impl std::fmt::Debug for ReceiverSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiverSession")
+            .field("peer", &self.peer)
+            .field("session_id", &self.session_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReceiverSession {
+    /// A session with the child whose TLS identity is `peer`.
+    pub fn new(ctx: Arc<SyncContext>, peer: impl Into<String>) -> ReceiverSession {
+        ReceiverSession {
+            ctx,
+            peer: peer.into(),
+            session_id: String::new(),
+            phase: Phase::AwaitHello,
+        }
+    }
+
+    pub fn peer(&self) -> &str {
+        &self.peer
+    }
+
+    /// Whether the child said goodbye.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.phase, Phase::Closed)
+    }
+
+    /// Handles one message from the child; returns the answers, in order. An `Err` ends
+    /// the session: the driver sends `Goodbye{code, detail}` and closes.
+    pub fn handle(&mut self, message: Message) -> Result<Vec<Message>, SessionEnd> {
+        let result = self.step(message);
+        if let Err(end) = &result {
+            self.ctx.metrics.rejected(end.kind);
+        }
+        result
+    }
+
+    fn step(&mut self, message: Message) -> Result<Vec<Message>, SessionEnd> {
+        let phase = std::mem::replace(&mut self.phase, Phase::Closed);
+        match (phase, message) {
+            (_, Message::Goodbye { code, detail }) => {
+                self.phase = Phase::Closed;
+                match code {
+                    None => Ok(Vec::new()),
+                    Some(code) => Err(SessionEnd {
+                        code,
+                        kind: code.name(),
+                        detail,
+                        by_peer: true,
+                    }),
+                }
+            }
+            (
+                Phase::AwaitHello,
+                Message::Hello {
+                    protocol_version,
+                    node,
+                    roster_version,
+                    session_id,
+                },
+            ) => self.hello(protocol_version, &node, roster_version, session_id),
+            (
+                Phase::Ready | Phase::Offered { .. } | Phase::Discarding { .. },
+                Message::OfferLog { origin, checkpoint },
+            ) => self.offer(origin, &checkpoint),
+            (Phase::Discarding { origin }, Message::PushEntries { origin: at, .. })
+                if at == origin =>
+            {
+                self.phase = Phase::Discarding { origin };
+                Ok(Vec::new())
+            }
+            (
+                Phase::Offered {
+                    origin,
+                    checkpoint,
+                    key,
+                    state,
+                },
+                Message::ConsistencyProof {
+                    origin: proof_origin,
+                    old_size,
+                    new_size,
+                    hashes,
+                },
+            ) => {
+                if proof_origin != origin {
+                    return Err(SessionEnd::protocol(format!(
+                        "ConsistencyProof for {proof_origin} while {origin} is offered"
+                    )));
+                }
+                self.consistency(origin, checkpoint, key, state, old_size, new_size, &hashes)
+            }
+            (
+                Phase::Receiving {
+                    verifier,
+                    entries,
+                    bytes,
+                },
+                Message::PushEntries {
+                    origin,
+                    start,
+                    entries: batch,
+                    ..
+                },
+            ) => self.push(verifier, entries, bytes, &origin, start, batch),
+            (Phase::Ready | Phase::Discarding { .. }, Message::FeedRequest { after, max }) => {
+                self.phase = Phase::Ready;
+                Ok(vec![serve_page(self.ctx.store.as_ref(), after, max)?])
+            }
+            (phase, message) => Err(SessionEnd::protocol(format!(
+                "unexpected {} while {}",
+                message.name(),
+                phase_name(&phase)
+            ))),
+        }
+    }
+
+    fn hello(
+        &mut self,
+        protocol_version: u16,
+        node: &str,
+        roster_version: u64,
+        session_id: [u8; 16],
+    ) -> Result<Vec<Message>, SessionEnd> {
+        if protocol_version != PROTOCOL_VERSION {
+            return Err(SessionEnd::new(
+                ErrorCode::ProtocolVersion,
+                "protocol_version",
+                format!("this node speaks version {PROTOCOL_VERSION}, not {protocol_version}"),
+            ));
+        }
+        if node != self.peer {
+            return Err(SessionEnd::new(
+                ErrorCode::NotInRoster,
+                "not_in_roster",
+                format!(
+                    "Hello names {node} but the TLS certificate names {}",
+                    self.peer
+                ),
+            ));
+        }
+        let roster = self.ctx.roster.current();
+        if roster.status(now_secs()) == RosterStatus::Expired {
+            return Err(SessionEnd::new(
+                ErrorCode::RosterExpired,
+                "roster_expired",
+                format!(
+                    "roster v{} has expired; no sync until a new one is installed",
+                    roster.version()
+                ),
+            ));
+        }
+        let is_child = roster
+            .parent(&self.peer)
+            .is_some_and(|p| p.origin == self.ctx.origin);
+        if !is_child {
+            return Err(SessionEnd::new(
+                ErrorCode::NotInRoster,
+                "not_in_roster",
+                format!(
+                    "{} is not a child of {} in roster v{}",
+                    self.peer,
+                    self.ctx.origin,
+                    roster.version()
+                ),
+            ));
+        }
+        self.session_id = session_id.iter().map(|b| format!("{b:02x}")).collect();
+        self.phase = Phase::Ready;
+        let mut out = vec![Message::HelloAck {
+            protocol_version: PROTOCOL_VERSION,
+            node: self.ctx.origin.clone(),
+            roster_version: roster.version(),
+            session_id,
+        }];
+        if roster.version() > roster_version {
+            out.push(Message::RosterOffer {
+                signed_roster: roster.signed().to_bytes(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn offer(&mut self, origin: String, checkpoint: &[u8]) -> Result<Vec<Message>, SessionEnd> {
+        let roster = self.ctx.roster.current();
+        if !roster.is_within(&origin, &self.peer) {
+            return Err(SessionEnd::new(
+                ErrorCode::NotInRoster,
+                "not_in_roster",
+                format!(
+                    "{} may not push {origin}: it is not in its subtree in roster v{}",
+                    self.peer,
+                    roster.version()
+                ),
+            ));
+        }
+        let Some(key) = roster.checkpoint_key(&origin).cloned() else {
+            return Err(SessionEnd::new(
+                ErrorCode::UnknownOrigin,
+                "unknown_origin",
+                format!("{origin} has no log key in roster v{}", roster.version()),
+            ));
+        };
+        let store = self.ctx.store.as_ref();
+        if store
+            .is_frozen(&origin)
+            .map_err(|e| SessionEnd::internal(e.to_string()))?
+        {
+            self.phase = Phase::Ready;
+            self.ctx.metrics.rejected("origin_frozen");
+            return Ok(vec![Message::Rejected {
+                origin: origin.clone(),
+                code: ErrorCode::OriginFrozen,
+                detail: format!(
+                    "{origin} is frozen after a fork; an operator must review the evidence and clear it"
+                ),
+            }]);
+        }
+        let checkpoint = SignedCheckpoint::parse(checkpoint).map_err(|e| {
+            SessionEnd::new(
+                ErrorCode::BadSignature,
+                "bad_signature",
+                format!("{origin}: offered checkpoint does not parse: {e}"),
+            )
+        })?;
+        let state =
+            mirror_state(store, &origin).map_err(|e| SessionEnd::internal(e.to_string()))?;
+        let answer = Message::CursorIs {
+            origin: origin.clone(),
+            size: state.size,
+            root: state.root,
+        };
+        self.phase = Phase::Offered {
+            origin,
+            checkpoint,
+            key,
+            state,
+        };
+        Ok(vec![answer])
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn consistency(
+        &mut self,
+        origin: String,
+        checkpoint: SignedCheckpoint,
+        key: VerifierKey,
+        state: credx_protocol::delta::MirrorState,
+        old_size: u64,
+        new_size: u64,
+        hashes: &[credx_protocol::merkle::Hash],
+    ) -> Result<Vec<Message>, SessionEnd> {
+        if old_size != state.size {
+            if old_size < state.size {
+                self.ctx
+                    .metrics
+                    .entries_resent_verified
+                    .get_or_create(&SyncMetrics::origin(&origin))
+                    .inc_by(state.size - old_size);
+            }
+            return Err(SessionEnd::new(
+                ErrorCode::CursorMismatch,
+                "cursor_mismatch",
+                format!(
+                    "{origin}: delta starts at {old_size}, the mirror holds {}",
+                    state.size
+                ),
+            ));
+        }
+        let offered = checkpoint.checkpoint().size;
+        if new_size != offered {
+            return Err(SessionEnd::protocol(format!(
+                "{origin}: proof is to size {new_size}, the offered checkpoint has size {offered}"
+            )));
+        }
+        let count = new_size.saturating_sub(old_size);
+        if count > self.ctx.limits.max_delta_entries {
+            return Err(SessionEnd::new(
+                ErrorCode::Oversized,
+                "oversized",
+                format!(
+                    "{origin}: delta of {count} entries, above the limit of {}",
+                    self.ctx.limits.max_delta_entries
+                ),
+            ));
+        }
+        let check = OwnedJurisdiction {
+            roster: self.ctx.roster.current(),
+            origin: origin.clone(),
+        };
+        let verifier = match DeltaVerifier::new(state, checkpoint, hashes, &key, check) {
+            Ok(verifier) => verifier,
+            Err(error) => return self.refuse_delta(error),
+        };
+        if count == 0 {
+            return self.complete(verifier, Vec::new());
+        }
+        self.phase = Phase::Receiving {
+            verifier,
+            // Bounded by max_delta_entries, checked above.
+            entries: Vec::with_capacity(usize::try_from(count).unwrap_or(0)),
+            bytes: 0,
+        };
+        Ok(Vec::new())
+    }
+
+    fn push(
+        &mut self,
+        mut verifier: DeltaVerifier<OwnedJurisdiction>,
+        mut entries: Vec<Vec<u8>>,
+        mut bytes: usize,
+        origin: &str,
+        start: u64,
+        batch: Vec<Vec<u8>>,
+    ) -> Result<Vec<Message>, SessionEnd> {
+        if origin != verifier.origin() {
+            return Err(SessionEnd::protocol(format!(
+                "PushEntries for {origin} while receiving {}",
+                verifier.origin()
+            )));
+        }
+        if start < verifier.old_size() {
+            self.ctx
+                .metrics
+                .entries_resent_verified
+                .get_or_create(&SyncMetrics::origin(origin))
+                .inc_by(verifier.old_size() - start);
+        }
+        bytes = bytes.saturating_add(batch.iter().map(Vec::len).sum::<usize>());
+        if bytes > self.ctx.limits.max_delta_bytes {
+            return Err(SessionEnd::new(
+                ErrorCode::Oversized,
+                "oversized",
+                format!(
+                    "{origin}: delta exceeds {} bytes of entries",
+                    self.ctx.limits.max_delta_bytes
+                ),
+            ));
+        }
+        if let Err(error) = verifier.push_batch(start, &batch) {
+            return self.refuse_delta(error);
+        }
+        entries.extend(batch);
+        if verifier.next_index() == verifier.new_size() {
+            return self.complete(verifier, entries);
+        }
+        self.phase = Phase::Receiving {
+            verifier,
+            entries,
+            bytes,
+        };
+        Ok(Vec::new())
+    }
+
+    /// The root matches: write durably, then cosign and tell the child.
+    fn complete(
+        &mut self,
+        verifier: DeltaVerifier<OwnedJurisdiction>,
+        entries: Vec<Vec<u8>>,
+    ) -> Result<Vec<Message>, SessionEnd> {
+        let mut delta = match verifier.finish() {
+            Ok(delta) => delta,
+            Err(error) => return self.refuse_delta(error),
+        };
+        delta.checkpoint = keep_verified_signatures(&delta.checkpoint, &self.ctx.roster.current());
+        let count = entries.len() as u64;
+        let store = self.ctx.store.as_ref();
+        write_verified_delta(
+            store,
+            &self.peer,
+            &self.session_id,
+            &delta,
+            entries,
+            now_ms(),
+        )
+        .map_err(|e| SessionEnd::internal(format!("{}: storing the delta: {e}", delta.origin)))?;
+        self.ctx
+            .metrics
+            .entries_received
+            .get_or_create(&SyncMetrics::origin(&delta.origin))
+            .inc_by(count);
+        let cosignature = self
+            .ctx
+            .cosigner
+            .cosign(delta.checkpoint.checkpoint(), now_secs())
+            .map_err(|e| SessionEnd::internal(format!("cosigning {}: {e}", delta.origin)))?;
+        let line = cosignature.to_note_signature().to_line();
+        store
+            .add_cosignature(&delta.origin, delta.new_size, &line)
+            .map_err(|e| SessionEnd::internal(e.to_string()))?;
+        self.phase = Phase::Ready;
+        Ok(vec![Message::Accepted {
+            origin: delta.origin,
+            size: delta.new_size,
+            cosignature: line.into_bytes(),
+        }])
+    }
+
+    /// A delta failed verification. A fork is kept as evidence and freezes the origin
+    /// (the session goes on with other origins); anything else ends the session.
+    fn refuse_delta(&mut self, error: DeltaError) -> Result<Vec<Message>, SessionEnd> {
+        let code = error.code();
+        if let DeltaError::Fork {
+            origin, evidence, ..
+        } = &error
+        {
+            let stored = ForkEvidence {
+                first: evidence.ours.clone().unwrap_or_default(),
+                second: evidence.theirs.clone(),
+                peer: self.peer.clone(),
+                observed_at_ms: now_ms(),
+            };
+            self.ctx.store.record_fork(origin, stored).map_err(|e| {
+                SessionEnd::internal(format!("{origin}: keeping fork evidence: {e}"))
+            })?;
+            self.ctx
+                .metrics
+                .forks
+                .get_or_create(&SyncMetrics::origin(origin))
+                .inc();
+            self.ctx.metrics.rejected("fork");
+            tracing::error!(origin = %origin, peer = %self.peer, "fork detected: {error}; origin frozen");
+            self.phase = Phase::Discarding {
+                origin: origin.clone(),
+            };
+            return Ok(vec![Message::Rejected {
+                origin: origin.clone(),
+                code,
+                detail: error.to_string(),
+            }]);
+        }
+        Err(SessionEnd::new(code, code.name(), error.to_string()))
+    }
+}
+
+/// The checkpoint as it will be stored and passed on: the origin's signature and the
+/// cosignatures that verify with a cosigner key of the roster. Anything else a child
+/// attached (a line under an ancestor's name that does not verify) is dropped, so it
+/// cannot make later verifiers reject an honest checkpoint.
+fn keep_verified_signatures(
+    checkpoint: &SignedCheckpoint,
+    roster: &VerifiedRoster,
+) -> SignedCheckpoint {
+    let origin = checkpoint.checkpoint().origin.as_str();
+    let log_key = roster.checkpoint_key(origin);
+    let mut note = checkpoint.note().clone();
+    note.signatures.retain(|sig| {
+        if log_key.is_some_and(|k| *k.name() == sig.name && k.key_id() == sig.key_id) {
+            return true;
+        }
+        let Some(key) = roster.cosigner_key(sig.name.as_str()) else {
+            return false;
+        };
+        key.key_id() == sig.key_id
+            && Cosignature::from_note_signature(sig)
+                .is_ok_and(|c| c.verify(checkpoint.checkpoint(), key).is_ok())
+    });
+    SignedCheckpoint::from_note(note).unwrap_or_else(|_| checkpoint.clone())
+}
+
+fn phase_name(phase: &Phase) -> &'static str {
+    match phase {
+        Phase::AwaitHello => "waiting for Hello",
+        Phase::Ready => "waiting for an offer",
+        Phase::Offered { .. } => "waiting for a consistency proof",
+        Phase::Receiving { .. } => "receiving entries",
+        Phase::Discarding { .. } => "discarding a refused delta",
+        Phase::Closed => "closed",
+    }
+}

@@ -1,0 +1,610 @@
+//! The child's end of a sync session, as a state machine: it pushes its own log and the
+//! mirrors it holds of the nodes below, one origin after another, in deltas that end on a
+//! checkpoint the origin signed, and keeps the parent's cosignature of each.
+//!
+//! ```text
+//! start: Hello
+//! AwaitHelloAck --HelloAck--> next origin: OfferLog(latest checkpoint)
+//! Offered --CursorIs--> [re-offer a nearer checkpoint if the delta would be too big]
+//!                       ConsistencyProof + PushEntries...       --> AwaitAccepted
+//! AwaitAccepted --Accepted--> store cosignature; same origin again if behind, else next
+//! no origin left: FeedRequest{after: our position in the parent's feed}
+//! AwaitFeed --FeedPage--> verify every item, store, advance; more pages or Goodbye{None}
+//! ```
+//!
+//! It starts every delta from the parent's cursor (`CursorIs`), so nothing the parent has
+//! verified and stored is ever sent again.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use credx_protocol::merkle::Hash;
+use credx_protocol::note::{Cosignature, NoteSignature, SignedCheckpoint};
+use credx_protocol::wire::limits::MAX_FEED_ITEMS;
+use credx_protocol::wire::{ErrorCode, FeedItem, Message, PROTOCOL_VERSION};
+use credx_storage::{LogRole, MAX_READ_ENTRIES};
+
+use super::checkpoints::with_stored_cosignatures;
+use super::context::{now_secs, SyncContext};
+use super::error::SessionEnd;
+use super::feed::verify_page;
+use super::metrics::SyncMetrics;
+
+/// Ranges sent to the parent and not yet acknowledged, per origin. Kept across sessions
+/// (in memory, per process) to count entries sent twice.
+#[derive(Debug, Default)]
+pub struct Unacknowledged {
+    ranges: Mutex<HashMap<String, (u64, u64)>>,
+}
+
+impl Unacknowledged {
+    fn sent(&self, origin: &str, start: u64, end: u64) -> u64 {
+        let mut ranges = match self.ranges.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let overlap = match ranges.get(origin) {
+            Some(&(s, e)) => e.min(end).saturating_sub(s.max(start)),
+            None => 0,
+        };
+        ranges.insert(origin.to_owned(), (start, end));
+        overlap
+    }
+
+    fn acknowledged(&self, origin: &str, size: u64) {
+        let mut ranges = match self.ranges.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if ranges.get(origin).is_some_and(|&(_, end)| end <= size) {
+            ranges.remove(origin);
+        }
+    }
+}
+
+/// What a session did, for logs and tests.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct UploadReport {
+    /// Origins the parent now holds up to our latest checkpoint.
+    pub synced: Vec<String>,
+    /// Origins the parent refused, with its code and detail.
+    pub refused: Vec<(String, ErrorCode, String)>,
+    pub entries_sent: u64,
+    pub roster_adopted: bool,
+    /// List-feed items taken in from the parent (echoes of this subtree not counted).
+    pub feed_items: u64,
+}
+
+enum Phase {
+    AwaitHelloAck,
+    Offered {
+        origin: String,
+        checkpoint: SignedCheckpoint,
+        /// The offer is already the nearest checkpoint within the delta limits.
+        narrowed: bool,
+    },
+    AwaitAccepted {
+        origin: String,
+        checkpoint: SignedCheckpoint,
+    },
+    /// Pulling the parent's list feed from this position.
+    AwaitFeed {
+        after: u64,
+    },
+    Done,
+}
+
+/// One session with the parent.
+pub struct UploaderSession {
+    ctx: Arc<SyncContext>,
+    parent: String,
+    session_id: [u8; 16],
+    unacked: Arc<Unacknowledged>,
+    origins: VecDeque<String>,
+    phase: Phase,
+    report: UploadReport,
+}
+
+impl std::fmt::Debug for UploaderSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploaderSession")
+            .field("parent", &self.parent)
+            .field("pending_origins", &self.origins)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UploaderSession {
+    /// A session with `parent`: pushes this node's own log, then every mirror it holds.
+    pub fn new(
+        ctx: Arc<SyncContext>,
+        parent: impl Into<String>,
+        session_id: [u8; 16],
+        unacked: Arc<Unacknowledged>,
+    ) -> Result<UploaderSession, SessionEnd> {
+        let roster = ctx.roster.current();
+        if roster.status(now_secs()) == credx_protocol::roster::RosterStatus::Expired {
+            return Err(SessionEnd::new(
+                ErrorCode::RosterExpired,
+                "roster_expired",
+                format!(
+                    "this node's roster v{} has expired; install a newer one (credx roster) to sync again",
+                    roster.version()
+                ),
+            ));
+        }
+        let logs = ctx
+            .store
+            .logs()
+            .map_err(|e| SessionEnd::internal(e.to_string()))?;
+        let mut origins: VecDeque<String> = VecDeque::new();
+        // Own log first: it is what this node is responsible for.
+        for log in logs.iter().filter(|l| l.role == LogRole::Own) {
+            origins.push_back(log.origin.clone());
+        }
+        for log in logs.iter().filter(|l| l.role == LogRole::Mirror) {
+            origins.push_back(log.origin.clone());
+        }
+        Ok(UploaderSession {
+            ctx,
+            parent: parent.into(),
+            session_id,
+            unacked,
+            origins,
+            phase: Phase::AwaitHelloAck,
+            report: UploadReport::default(),
+        })
+    }
+
+    /// The first message.
+    pub fn start(&self) -> Message {
+        Message::Hello {
+            protocol_version: PROTOCOL_VERSION,
+            node: self.ctx.origin.clone(),
+            roster_version: self.ctx.roster.current().version(),
+            session_id: self.session_id,
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        matches!(self.phase, Phase::Done)
+    }
+
+    pub fn report(&self) -> &UploadReport {
+        &self.report
+    }
+
+    /// Handles one message from the parent; returns what to send next. After the last
+    /// origin the answer ends with `Goodbye{None}` and [`UploaderSession::is_done`] holds.
+    pub fn handle(&mut self, message: Message) -> Result<Vec<Message>, SessionEnd> {
+        let phase = std::mem::replace(&mut self.phase, Phase::Done);
+        match (phase, message) {
+            (_, Message::Goodbye { code, detail }) => match code {
+                None => Ok(Vec::new()),
+                Some(code) => Err(SessionEnd {
+                    code,
+                    kind: code.name(),
+                    detail,
+                    by_peer: true,
+                }),
+            },
+            (phase, Message::RosterOffer { signed_roster }) => {
+                self.phase = phase;
+                match self.ctx.roster.offer(&signed_roster, now_secs()) {
+                    Ok(adopted) => {
+                        if adopted {
+                            self.ctx.metrics.rosters_adopted.inc();
+                            self.report.roster_adopted = true;
+                        }
+                    }
+                    Err(error) => {
+                        self.ctx.metrics.rejected("roster_refused");
+                        tracing::warn!(parent = %self.parent, "keeping the current roster: {error}");
+                    }
+                }
+                Ok(Vec::new())
+            }
+            (
+                Phase::AwaitHelloAck,
+                Message::HelloAck {
+                    protocol_version,
+                    node,
+                    ..
+                },
+            ) => {
+                if protocol_version != PROTOCOL_VERSION {
+                    return Err(SessionEnd::new(
+                        ErrorCode::ProtocolVersion,
+                        "protocol_version",
+                        format!("parent answered version {protocol_version}"),
+                    ));
+                }
+                if node != self.parent {
+                    return Err(SessionEnd::protocol(format!(
+                        "HelloAck names {node}, expected the parent {}",
+                        self.parent
+                    )));
+                }
+                self.next_origin()
+            }
+            (
+                Phase::Offered {
+                    origin,
+                    checkpoint,
+                    narrowed,
+                },
+                Message::CursorIs {
+                    origin: at,
+                    size,
+                    root,
+                },
+            ) if at == origin => self.cursor(origin, checkpoint, narrowed, size, root),
+            (
+                Phase::AwaitAccepted { origin, checkpoint },
+                Message::Accepted {
+                    origin: at,
+                    size,
+                    cosignature,
+                },
+            ) if at == origin => self.accepted(origin, checkpoint, size, &cosignature),
+            (
+                Phase::Offered { origin, .. } | Phase::AwaitAccepted { origin, .. },
+                Message::Rejected {
+                    origin: at,
+                    code,
+                    detail,
+                },
+            ) if at == origin => {
+                self.ctx.metrics.rejected(code.name());
+                tracing::warn!(origin = %origin, parent = %self.parent, ?code, "parent refused: {detail}");
+                self.report.refused.push((origin, code, detail));
+                self.next_origin()
+            }
+            (
+                Phase::AwaitFeed { after },
+                Message::FeedPage {
+                    start,
+                    feed_size,
+                    checkpoints,
+                    items,
+                },
+            ) => self.feed_page(after, start, feed_size, &checkpoints, items),
+            (_, message) => Err(SessionEnd::protocol(format!(
+                "unexpected {} from the parent",
+                message.name()
+            ))),
+        }
+    }
+
+    /// Offers the next origin that has a signed checkpoint; after the last one, pulls the
+    /// parent's list feed.
+    fn next_origin(&mut self) -> Result<Vec<Message>, SessionEnd> {
+        while let Some(origin) = self.origins.pop_front() {
+            let latest = self
+                .ctx
+                .store
+                .latest_signed_checkpoint(&origin)
+                .map_err(|e| SessionEnd::internal(e.to_string()))?;
+            let Some(latest) = latest else { continue };
+            return self.offer(origin, latest, false);
+        }
+        let after = self
+            .ctx
+            .store
+            .received_position(&self.parent)
+            .map_err(|e| SessionEnd::internal(e.to_string()))?;
+        self.request_feed(after)
+    }
+
+    fn request_feed(&mut self, after: u64) -> Result<Vec<Message>, SessionEnd> {
+        self.phase = Phase::AwaitFeed { after };
+        Ok(vec![Message::FeedRequest {
+            after,
+            max: MAX_FEED_ITEMS as u32,
+        }])
+    }
+
+    fn feed_page(
+        &mut self,
+        after: u64,
+        start: u64,
+        feed_size: u64,
+        checkpoints: &[Vec<u8>],
+        items: Vec<FeedItem>,
+    ) -> Result<Vec<Message>, SessionEnd> {
+        if start != after {
+            return Err(SessionEnd::protocol(format!(
+                "asked for the feed after {after}, the page starts at {start}"
+            )));
+        }
+        let count = items.len();
+        let roster = self.ctx.roster.current();
+        let (keep, end) = verify_page(
+            &roster,
+            &self.ctx.origin,
+            &self.parent,
+            start,
+            checkpoints,
+            items,
+        )?;
+        self.ctx
+            .store
+            .store_received(&self.parent, start, end, &keep)
+            .map_err(|e| SessionEnd::internal(e.to_string()))?;
+        self.report.feed_items += keep.len() as u64;
+        if count > 0 && end < feed_size {
+            return self.request_feed(end);
+        }
+        self.phase = Phase::Done;
+        Ok(vec![Message::Goodbye {
+            code: None,
+            detail: String::new(),
+        }])
+    }
+
+    fn offer(
+        &mut self,
+        origin: String,
+        checkpoint: SignedCheckpoint,
+        narrowed: bool,
+    ) -> Result<Vec<Message>, SessionEnd> {
+        let checkpoint = self.with_cosignatures(&origin, checkpoint)?;
+        let bytes = checkpoint.to_bytes();
+        self.phase = Phase::Offered {
+            origin: origin.clone(),
+            checkpoint,
+            narrowed,
+        };
+        Ok(vec![Message::OfferLog {
+            origin,
+            checkpoint: bytes,
+        }])
+    }
+
+    /// The checkpoint as offered upward, with the cosignatures this node holds for it.
+    fn with_cosignatures(
+        &self,
+        origin: &str,
+        checkpoint: SignedCheckpoint,
+    ) -> Result<SignedCheckpoint, SessionEnd> {
+        with_stored_cosignatures(self.ctx.store.as_ref(), origin, checkpoint)
+    }
+
+    fn cursor(
+        &mut self,
+        origin: String,
+        checkpoint: SignedCheckpoint,
+        narrowed: bool,
+        size: u64,
+        root: Hash,
+    ) -> Result<Vec<Message>, SessionEnd> {
+        let store = self.ctx.store.as_ref();
+        let ours = store
+            .log_size(&origin)
+            .map_err(|e| SessionEnd::internal(e.to_string()))?;
+        let target = checkpoint.checkpoint().size;
+        if size > ours {
+            return Err(SessionEnd::internal(format!(
+                "{origin}: the parent holds {size} entries, this node only {ours}; \
+                 was this node restored from a backup? See docs/operations.md (restore)"
+            )));
+        }
+        let our_root = store
+            .root_at(&origin, size)
+            .map_err(|e| SessionEnd::internal(e.to_string()))?;
+        if our_root != root {
+            // Two histories under one key. Go on with the proof from our log: the parent
+            // judges it, keeps both checkpoints as evidence and freezes the origin; an
+            // operator has to sort out which history is the real one.
+            tracing::error!(
+                origin = %origin,
+                parent = %self.parent,
+                "the parent's mirror at size {size} has root {root}, ours is {our_root}"
+            );
+        }
+        if size > target {
+            if narrowed {
+                // The parent is ahead of the nearer checkpoint we picked: offer the latest.
+                return self.same_origin_again(origin);
+            }
+            // The parent holds more than our latest checkpoint covers (we crashed between
+            // appending and storing the checkpoint): nothing to send until we sign again.
+            tracing::warn!(origin = %origin, parent = %self.parent, "parent is at {size}, our latest checkpoint at {target}");
+            return self.next_origin();
+        }
+        if !narrowed && target - size > self.ctx.limits.max_delta_entries {
+            let limit = size.saturating_add(self.ctx.limits.max_delta_entries);
+            let nearer = self.nearest_checkpoint(&origin, size, limit)?;
+            if let Some(nearer) = nearer {
+                if nearer.checkpoint().size != target {
+                    return self.offer(origin, nearer, true);
+                }
+            }
+        }
+        self.send_delta(origin, checkpoint, size)
+    }
+
+    /// The largest stored checkpoint of `origin` beyond `from` and at most `limit`; if none
+    /// is that near, the first one beyond `from` (the parent then judges the size).
+    fn nearest_checkpoint(
+        &self,
+        origin: &str,
+        from: u64,
+        limit: u64,
+    ) -> Result<Option<SignedCheckpoint>, SessionEnd> {
+        let mut best = None;
+        let mut after = from.saturating_add(1);
+        loop {
+            let page = self
+                .ctx
+                .store
+                .signed_checkpoints(origin, after, 256)
+                .map_err(|e| SessionEnd::internal(e.to_string()))?;
+            let Some(last) = page.last() else { break };
+            let next_after = last.checkpoint().size.saturating_add(1);
+            let full = page.len() == 256;
+            for cp in page {
+                let cp_size = cp.checkpoint().size;
+                if cp_size > limit {
+                    // Too far; take it only if nothing nearer exists (the parent decides).
+                    if best.is_none() {
+                        best = Some(cp);
+                    }
+                    return Ok(best);
+                }
+                best = Some(cp);
+            }
+            if !full {
+                break;
+            }
+            after = next_after;
+        }
+        Ok(best)
+    }
+
+    fn send_delta(
+        &mut self,
+        origin: String,
+        checkpoint: SignedCheckpoint,
+        from: u64,
+    ) -> Result<Vec<Message>, SessionEnd> {
+        let store = self.ctx.store.as_ref();
+        let to = checkpoint.checkpoint().size;
+        let proof = store
+            .consistency_proof(&origin, from, to)
+            .map_err(|e| SessionEnd::internal(e.to_string()))?;
+        let mut out = vec![Message::ConsistencyProof {
+            origin: origin.clone(),
+            old_size: from,
+            new_size: to,
+            hashes: proof.hashes,
+        }];
+        let batch_max = (self.ctx.limits.push_batch_entries as u64).clamp(1, MAX_READ_ENTRIES);
+        let mut next = from;
+        let mut bytes = 0usize;
+        while next < to {
+            let count = (to - next).min(batch_max);
+            let entries = store
+                .read_entries(&origin, next, count)
+                .map_err(|e| SessionEnd::internal(e.to_string()))?;
+            if entries.is_empty() {
+                return Err(SessionEnd::internal(format!(
+                    "{origin}: no entries readable at {next} below the checkpoint size {to}"
+                )));
+            }
+            let read = entries.len() as u64;
+            bytes = bytes.saturating_add(entries.iter().map(Vec::len).sum::<usize>());
+            if bytes > self.ctx.limits.max_delta_bytes {
+                // Too many bytes for one delta: end it on an earlier checkpoint if one exists.
+                if let Some(nearer) = self.nearest_checkpoint(&origin, from, next)? {
+                    if nearer.checkpoint().size <= next && nearer.checkpoint().size < to {
+                        return self.offer(origin, nearer, true);
+                    }
+                }
+                tracing::warn!(origin = %origin, "delta {from}..{to} exceeds {} bytes and no checkpoint lies nearer", self.ctx.limits.max_delta_bytes);
+            }
+            out.push(Message::PushEntries {
+                origin: origin.clone(),
+                start: next,
+                entries,
+                end_of_batch_checkpoint: None,
+            });
+            next += read;
+        }
+        let resent = self.unacked.sent(&origin, from, to);
+        if resent > 0 {
+            self.ctx
+                .metrics
+                .entries_resent
+                .get_or_create(&SyncMetrics::origin(&origin))
+                .inc_by(resent);
+        }
+        self.ctx
+            .metrics
+            .entries_sent
+            .get_or_create(&SyncMetrics::origin(&origin))
+            .inc_by(to - from);
+        self.report.entries_sent += to - from;
+        self.phase = Phase::AwaitAccepted { origin, checkpoint };
+        Ok(out)
+    }
+
+    fn accepted(
+        &mut self,
+        origin: String,
+        checkpoint: SignedCheckpoint,
+        size: u64,
+        cosignature: &[u8],
+    ) -> Result<Vec<Message>, SessionEnd> {
+        let cp = checkpoint.checkpoint();
+        if size != cp.size {
+            return Err(SessionEnd::protocol(format!(
+                "{origin}: parent accepted size {size}, the delta ended at {}",
+                cp.size
+            )));
+        }
+        let roster = self.ctx.roster.current();
+        let Some(key) = roster.cosigner_key(&self.parent) else {
+            return Err(SessionEnd::new(
+                ErrorCode::NotInRoster,
+                "not_in_roster",
+                format!(
+                    "{} has no cosigner key in roster v{}",
+                    self.parent,
+                    roster.version()
+                ),
+            ));
+        };
+        let line = std::str::from_utf8(cosignature)
+            .map_err(|_| SessionEnd::protocol("cosignature line is not UTF-8"))?;
+        let parsed = NoteSignature::parse_line(line.trim_end_matches('\n'))
+            .map_err(|e| SessionEnd::protocol(format!("cosignature line: {e}")))?;
+        let cosig = Cosignature::from_note_signature(&parsed).map_err(|e| {
+            SessionEnd::new(ErrorCode::BadSignature, "bad_signature", e.to_string())
+        })?;
+        cosig.verify(cp, key).map_err(|e| {
+            SessionEnd::new(
+                ErrorCode::BadSignature,
+                "bad_signature",
+                format!(
+                    "{origin}: cosignature of size {size} by {}: {e}",
+                    self.parent
+                ),
+            )
+        })?;
+        self.ctx
+            .store
+            .add_cosignature(&origin, size, &parsed.to_line())
+            .map_err(|e| SessionEnd::internal(e.to_string()))?;
+        self.unacked.acknowledged(&origin, size);
+        self.ctx
+            .metrics
+            .cosignatures_stored
+            .get_or_create(&SyncMetrics::origin(&origin))
+            .inc();
+        let latest = self
+            .ctx
+            .store
+            .latest_signed_checkpoint(&origin)
+            .map_err(|e| SessionEnd::internal(e.to_string()))?;
+        match latest {
+            Some(latest) if latest.checkpoint().size > size => self.same_origin_again(origin),
+            _ => {
+                self.report.synced.push(origin);
+                self.next_origin()
+            }
+        }
+    }
+
+    fn same_origin_again(&mut self, origin: String) -> Result<Vec<Message>, SessionEnd> {
+        let latest = self
+            .ctx
+            .store
+            .latest_signed_checkpoint(&origin)
+            .map_err(|e| SessionEnd::internal(e.to_string()))?;
+        match latest {
+            Some(latest) => self.offer(origin, latest, false),
+            None => self.next_origin(),
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Mirrors: the parent's copy of a log below it, advanced only by verified deltas.
+//!
+//! Two operations, both engine-agnostic (written against [`Storage`] only):
+//! * [`mirror_state`] reads where a mirror stands as the protocol's
+//!   [`MirrorState`] — size, root, frontier and the last checkpoint verified for it — so
+//!   [`credx_protocol::delta::DeltaVerifier`] can check the next delta against it;
+//! * [`write_verified_delta`] makes a verified delta durable: the entries, their tree
+//!   hashes, index rows, status-map changes and the sync cursor in ONE atomic write whose
+//!   root must equal the checkpoint's (checked again by the engine), then the checkpoint.
+//!
+//! Durability: after the append returns, entries and cursor are durable together. The
+//! checkpoint is stored right after; a crash in between leaves a mirror whose latest
+//! stored checkpoint is older than its size. [`mirror_state`] then reports no last
+//! checkpoint, and the child's next offer of the same checkpoint (same size and root, an
+//! empty delta) stores it. Nothing is lost and nothing is verified twice.
+
+use credx_protocol::delta::{MirrorState, VerifiedDelta};
+use credx_protocol::merkle::{node_hash, CompactRange, Hash};
+
+use crate::api::{AppendOutcome, Cursor, CursorUpdate, LogRole, Storage};
+use crate::error::{Result, StorageError};
+use crate::planned_append::plan_and_append;
+use crate::planner::EntryPlanner;
+
+/// Where the mirror of `origin` stands. A never-seen origin is registered as a mirror and
+/// starts empty.
+pub fn mirror_state(store: &dyn Storage, origin: &str) -> Result<MirrorState> {
+    store.register_log(origin, LogRole::Mirror)?;
+    let size = store.log_size(origin)?;
+    if size == 0 {
+        return Ok(MirrorState::empty());
+    }
+    let root = store.root_at(origin, size)?;
+    let frontier = frontier(store, origin, size)?;
+    let last_checkpoint = store
+        .latest_signed_checkpoint(origin)?
+        .filter(|cp| cp.checkpoint().size == size && cp.checkpoint().root == root);
+    Ok(MirrorState {
+        size,
+        root,
+        frontier,
+        last_checkpoint,
+    })
+}
+
+/// The hashes of the perfect subtrees of `[0, size)`, left to right, read from stored
+/// hashes through the engine-agnostic API.
+///
+/// The inclusion proof of the last leaf holds them: its first `k` hashes (`k` = trailing
+/// zeros of `size`) are the left siblings inside the lowest perfect subtree, which fold
+/// with the leaf into that subtree's hash; the remaining hashes are the higher subtrees,
+/// lowest first.
+pub fn frontier(store: &dyn Storage, origin: &str, size: u64) -> Result<Vec<Hash>> {
+    if size == 0 {
+        return Ok(Vec::new());
+    }
+    let last = size - 1;
+    let proof = store.inclusion_proof(origin, last, size)?;
+    let low = size.trailing_zeros() as usize;
+    if proof.hashes.len() < low {
+        return Err(StorageError::Corrupt {
+            cf: "hashes",
+            key: format!("{origin}/{size}"),
+            reason: format!(
+                "inclusion proof of the last leaf has {} hashes, fewer than {low}",
+                proof.hashes.len()
+            ),
+        });
+    }
+    let mut lowest = store.leaf_hash(origin, last)?;
+    for sibling in &proof.hashes[..low] {
+        lowest = node_hash(sibling, &lowest);
+    }
+    let mut frontier: Vec<Hash> = proof.hashes[low..].iter().rev().copied().collect();
+    frontier.push(lowest);
+    // Self-check: the frontier must rebuild the stored root.
+    let range =
+        CompactRange::from_frontier(size, frontier.clone()).map_err(|e| StorageError::Corrupt {
+            cf: "hashes",
+            key: format!("{origin}/{size}"),
+            reason: format!("frontier shape: {e}"),
+        })?;
+    let root = store.root_at(origin, size)?;
+    if range.root() != root {
+        return Err(StorageError::Corrupt {
+            cf: "hashes",
+            key: format!("{origin}/{size}"),
+            reason: "frontier does not rebuild the stored root".to_owned(),
+        });
+    }
+    Ok(frontier)
+}
+
+/// Makes `delta` (verified by the protocol's delta verifier) durable in the mirror of
+/// `delta.origin`: `entries` are the exact bytes of `[delta.old_size, delta.new_size)`.
+///
+/// One atomic write holds the entries, the tree hashes, the index rows and status changes
+/// the entries cause, and the cursor for (`peer`, origin); the engine checks that the log
+/// still has size `old_size` and that the new root is the checkpoint's. Then the signed
+/// checkpoint is stored (verbatim, with any cosignatures it carries).
+pub fn write_verified_delta(
+    store: &dyn Storage,
+    peer: &str,
+    session_id: &str,
+    delta: &VerifiedDelta,
+    entries: Vec<Vec<u8>>,
+    now_ms: u64,
+) -> Result<Option<AppendOutcome>> {
+    let origin = delta.origin.as_str();
+    let expected = delta.new_size.saturating_sub(delta.old_size);
+    if entries.len() as u64 != expected {
+        return Err(StorageError::InvalidBatch {
+            origin: origin.to_owned(),
+            reason: format!(
+                "verified delta {}..{} needs {expected} entries, got {}",
+                delta.old_size,
+                delta.new_size,
+                entries.len()
+            ),
+        });
+    }
+    let cursor = CursorUpdate {
+        peer: peer.to_owned(),
+        origin: origin.to_owned(),
+        cursor: Cursor {
+            size: delta.new_size,
+            root: delta.new_root,
+            session_id: session_id.to_owned(),
+            updated_at_ms: now_ms,
+        },
+    };
+    let outcome = if entries.is_empty() {
+        // Nothing new: only the cursor moves (and the checkpoint below is stored if new).
+        store.set_cursor(peer, origin, &cursor.cursor)?;
+        None
+    } else {
+        Some(append_planned(store, delta, entries, cursor)?)
+    };
+    store.store_signed_checkpoint(origin, &delta.checkpoint.to_bytes())?;
+    Ok(outcome)
+}
+
+fn append_planned(
+    store: &dyn Storage,
+    delta: &VerifiedDelta,
+    entries: Vec<Vec<u8>>,
+    cursor: CursorUpdate,
+) -> Result<AppendOutcome> {
+    let planner = EntryPlanner::new(delta.origin.as_str());
+    plan_and_append(
+        store,
+        &planner,
+        &delta.origin,
+        delta.old_size,
+        entries,
+        Some(delta.new_root),
+        Some(cursor),
+    )
+}
