@@ -1,6 +1,7 @@
 //! credx node daemon library: the parts of the node that the binary, the testnet and the
 //! integration tests share.
 
+pub mod api;
 pub mod federation;
 pub mod sync;
 pub mod synthetic;
