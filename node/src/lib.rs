@@ -2,6 +2,8 @@
 //! integration tests share.
 
 pub mod api;
+pub mod config;
+pub mod daemon;
 pub mod federation;
 pub mod sync;
 pub mod synthetic;

@@ -1,0 +1,547 @@
+//! The `credx-node` binary end to end: configs built from `docs/examples/node.toml`, real
+//! processes (a county and its city) with credentials from the test federation saved to
+//! disk, records submitted through the department API, sync observed through `/metrics`,
+//! SIGKILL and restart, SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use credx_node::api::{TokenStore, View};
+use credx_node::config::Config;
+use credx_node::federation::test_federation::three_level::{CITY, COUNTY};
+use credx_node::federation::{Overwrite, TestFederation};
+use credx_node::synthetic::synthetic_uscc;
+
+const BIN: &str = env!("CARGO_BIN_EXE_credx-node");
+const COUNTY_DIVISION: &str = "440106";
+
+fn example_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/node.toml")
+}
+
+fn example() -> toml::Table {
+    let text = std::fs::read_to_string(example_path()).unwrap();
+    text.parse::<toml::Table>().unwrap()
+}
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn free_tcp_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One node's directory: its config, data and logs.
+struct NodeFiles {
+    origin: &'static str,
+    dir: PathBuf,
+    config: PathBuf,
+    http: SocketAddr,
+    quic: Option<SocketAddr>,
+}
+
+impl NodeFiles {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.http)
+    }
+}
+
+/// Writes the config of `origin` from the documented example: its own paths and ports,
+/// everything else as documented.
+fn write_config(
+    root: &Path,
+    origin: &'static str,
+    listen: bool,
+    parent: Option<(&str, SocketAddr)>,
+    tokens: Option<&Path>,
+) -> NodeFiles {
+    let dir = root.join(origin);
+    std::fs::create_dir_all(&dir).unwrap();
+    let http: SocketAddr = format!("127.0.0.1:{}", free_tcp_port()).parse().unwrap();
+    let quic: Option<SocketAddr> =
+        listen.then(|| format!("127.0.0.1:{}", free_udp_port()).parse().unwrap());
+    let mut table = example();
+    let fed = root.join("federation");
+    let set = |table: &mut toml::Table, key: &str, value: String| {
+        table.insert(key.to_owned(), toml::Value::String(value));
+    };
+    set(&mut table, "origin", origin.to_owned());
+    set(&mut table, "data_dir", "data".to_owned());
+    set(
+        &mut table,
+        "credentials_dir",
+        fed.join("nodes").join(origin).display().to_string(),
+    );
+    set(
+        &mut table,
+        "roster_file",
+        fed.join("roster.note").display().to_string(),
+    );
+    set(&mut table, "listen_http", http.to_string());
+    match quic {
+        Some(addr) => set(&mut table, "listen_quic", addr.to_string()),
+        None => {
+            table.remove("listen_quic");
+        }
+    }
+    match tokens {
+        Some(path) => set(&mut table, "tokens_file", path.display().to_string()),
+        None => {
+            table.remove("tokens_file");
+        }
+    }
+    match parent {
+        Some((origin, addr)) => {
+            let mut p = toml::Table::new();
+            p.insert("origin".into(), toml::Value::String(origin.to_owned()));
+            p.insert("address".into(), toml::Value::String(addr.to_string()));
+            table.insert("parent".into(), toml::Value::Table(p));
+        }
+        None => {
+            table.remove("parent");
+        }
+    }
+    // Short batches so the test's checkpoints come quickly; the rest as documented.
+    if let Some(toml::Value::Table(seq)) = table.get_mut("sequencer") {
+        seq.insert("max_batch_delay_ms".into(), toml::Value::Integer(5));
+    }
+    if let Some(toml::Value::Table(sync)) = table.get_mut("sync") {
+        sync.insert("interval_ms".into(), toml::Value::Integer(50));
+        sync.insert("backoff_max_ms".into(), toml::Value::Integer(500));
+        // A killed city is noticed within 2 s instead of the documented 10.
+        sync.insert("peer_timeout_ms".into(), toml::Value::Integer(2_000));
+    }
+    let config = dir.join("node.toml");
+    std::fs::write(&config, toml::to_string(&table).unwrap()).unwrap();
+    NodeFiles {
+        origin,
+        dir,
+        config,
+        http,
+        quic,
+    }
+}
+
+/// A running `credx-node`; killed (SIGKILL) if the test panics before stopping it.
+struct NodeProcess {
+    child: Option<Child>,
+    name: String,
+    log: PathBuf,
+}
+
+impl NodeProcess {
+    fn spawn(files: &NodeFiles, run: u32) -> NodeProcess {
+        let log = files.dir.join(format!("node-{run}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(BIN)
+            .arg("--config")
+            .arg(&files.config)
+            .env("RUST_LOG", "info,credx_node=debug")
+            .stdout(Stdio::null())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        NodeProcess {
+            child: Some(child),
+            name: files.origin.to_owned(),
+            log,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn sigkill(mut self) {
+        let mut child = self.child.take().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    /// SIGTERM, then the exit status (within 60 s).
+    fn sigterm(mut self) -> ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut child = self.child.take().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!(
+                    "{} did not stop within 60 s of SIGTERM:\n{}",
+                    self.name,
+                    self.log_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+            eprintln!("--- log of {} ---\n{}", self.name, self.log_text());
+        }
+    }
+}
+
+async fn wait_healthy(client: &reqwest::Client, node: &NodeFiles, process: &NodeProcess) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(response) = client.get(node.url("/healthz")).send().await {
+            if response.status().is_success() {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} did not become healthy:\n{}",
+            node.origin,
+            process.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sum of the samples of `metric` whose labels contain every one of `labels`.
+fn sample(text: &str, metric: &str, labels: &[&str]) -> u64 {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter(|line| {
+            line.strip_prefix(metric).is_some_and(|rest| {
+                rest.starts_with('{') || rest.starts_with(' ') || rest.starts_with("_total")
+            })
+        })
+        .filter(|line| labels.iter().all(|l| line.contains(l)))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
+}
+
+async fn metrics(client: &reqwest::Client, node: &NodeFiles) -> Option<String> {
+    client
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()
+}
+
+async fn own_log_size(client: &reqwest::Client, node: &NodeFiles) -> u64 {
+    let health: serde_json::Value = client
+        .get(node.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    health["own_log_size"].as_u64().unwrap()
+}
+
+/// The county's mirror at the city, as the city's `/metrics` reports it (None: down).
+async fn mirrored(client: &reqwest::Client, city: &NodeFiles) -> Option<u64> {
+    let text = metrics(client, city).await?;
+    Some(sample(
+        &text,
+        "credx_log_entries",
+        &[&format!("origin=\"{COUNTY}\""), "role=\"mirror\""],
+    ))
+}
+
+async fn wait_mirrored(
+    client: &reqwest::Client,
+    city: &NodeFiles,
+    size: u64,
+    process: &NodeProcess,
+) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if mirrored(client, city).await == Some(size) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the city did not reach {size} county entries (has {:?}):\n{}",
+            mirrored(client, city).await,
+            process.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A licence record of the county's synthetic authority, in the standard field codes.
+fn licence(n: u64) -> serde_json::Value {
+    let authority = synthetic_uscc("11", COUNTY_DIVISION, 52).unwrap();
+    let subject = synthetic_uscc("91", COUNTY_DIVISION, n).unwrap();
+    serde_json::json!({
+        "XK_XDR_MC": format!("示例建材有限公司{COUNTY_DIVISION}-{n}"),
+        "XK_XDR_LB": "法人及非法人组织",
+        "XK_XDR_SHXYM": subject,
+        "XK_FRDB": "张示例",
+        "XK_XKWS": "准予行政许可决定书",
+        "XK_WSH": format!("示许字〔2026〕第{n}号"),
+        "XK_XKLB": "普通",
+        "XK_XKZS": "示例经营许可证",
+        "XK_XKBH": format!("SL{COUNTY_DIVISION}2026{n:06}"),
+        "XK_NR": "准予从事建筑材料经营（示例）",
+        "XK_JDRQ": "2026-03-02", "XK_YXQZ": "2026-03-02", "XK_YXQZI": "2031-03-01",
+        "XK_XKJG": format!("示例审批局{COUNTY_DIVISION}"),
+        "XK_XKJGDM": authority,
+        "XK_ZT": "1",
+        "XK_LYDW": format!("示例审批局{COUNTY_DIVISION}"),
+        "XK_LYDWDM": authority,
+        "BZ": ""
+    })
+}
+
+/// Submits records `from..to` to the county through the department API.
+async fn submit(client: &reqwest::Client, county: &NodeFiles, token: &str, from: u64, to: u64) {
+    let records: Vec<serde_json::Value> = (from..to).map(licence).collect();
+    let response = client
+        .post(county.url("/v1/records"))
+        .bearer_auth(token)
+        .json(&records)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(status.is_success(), "{status}: {body}");
+    assert_eq!(body["accepted"].as_u64(), Some(to - from), "{body}");
+}
+
+/// Federation on disk, the county's department token, and the configs of both nodes.
+struct Setup {
+    _dir: tempfile::TempDir,
+    city: NodeFiles,
+    county: NodeFiles,
+    token: String,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let fed = TestFederation::three_level().unwrap();
+    fed.save(&dir.path().join("federation"), Overwrite::Refuse)
+        .unwrap();
+    let tokens = TokenStore::new();
+    let authority = synthetic_uscc("11", COUNTY_DIVISION, 52).unwrap();
+    let (token, _) = tokens
+        .issue(
+            "示例审批局440106",
+            [authority],
+            [View::Public, View::Shared],
+        )
+        .unwrap();
+    let tokens_file = dir.path().join("county-tokens.json");
+    tokens.save(&tokens_file).unwrap();
+    // The city's parent (the province) is not running: its upstream loop backs off, which
+    // must not disturb anything else.
+    let province_addr: SocketAddr = format!("127.0.0.1:{}", free_udp_port()).parse().unwrap();
+    let city = write_config(
+        dir.path(),
+        CITY,
+        true,
+        Some(("440000.credx", province_addr)),
+        None,
+    );
+    let county = write_config(
+        dir.path(),
+        COUNTY,
+        false,
+        Some((CITY, city.quic.unwrap())),
+        Some(&tokens_file),
+    );
+    Setup {
+        _dir: dir,
+        city,
+        county,
+        token,
+    }
+}
+
+fn check_config(path: &Path) -> (i32, String) {
+    let output = Command::new(BIN)
+        .arg("check-config")
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_documented_example_is_a_valid_config() {
+    let config = Config::load(&example_path()).unwrap();
+    assert_eq!(config.origin, COUNTY);
+    assert_eq!(config.parent.as_ref().unwrap().origin, CITY);
+    assert!(config.listen_quic.is_none());
+    assert!(config.anchor.every_entries.is_some() && config.anchor.every.is_some());
+    assert!(!config.signing_dir.starts_with(config.database_dir()));
+}
+
+#[test]
+fn a_bad_config_names_the_offending_key() {
+    let setup = setup();
+    let good = std::fs::read_to_string(&setup.county.config).unwrap();
+    let (code, stderr) = check_config(&setup.county.config);
+    assert_eq!(code, 0, "{stderr}");
+
+    let cases: [(&str, String, &str); 6] = [
+        (
+            "unknown key",
+            good.replace("listen_http", "listen_htp"),
+            "listen_htp",
+        ),
+        (
+            "out of range",
+            good.replace("interval_ms = 50", "interval_ms = 0"),
+            "sync.interval_ms",
+        ),
+        (
+            "bad address",
+            good.replace(&setup.county.http.to_string(), "localhost"),
+            "listen_http",
+        ),
+        (
+            "wrong parent",
+            good.replace("origin = \"440100.credx\"", "origin = \"440000.credx\""),
+            "parent.origin",
+        ),
+        (
+            "bad log format",
+            good.replace("format = \"text\"", "format = \"xml\""),
+            "format",
+        ),
+        (
+            "credentials of another node",
+            good.replace("nodes/440106.credx", "nodes/440100.credx"),
+            "credentials_dir",
+        ),
+    ];
+    for (what, text, key) in cases {
+        assert_ne!(text, good, "{what}: the replacement did not apply");
+        let path = setup.county.dir.join("bad.toml");
+        std::fs::write(&path, text).unwrap();
+        let (code, stderr) = check_config(&path);
+        assert_eq!(code, 2, "{what}: {stderr}");
+        assert!(stderr.contains(key), "{what}: {key} not named in: {stderr}");
+        // Starting the node refuses the same way, before touching anything.
+        let output = Command::new(BIN)
+            .arg("--config")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{what}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(key),
+            "{what}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn county_entries_reach_the_city_and_survive_a_city_crash() {
+    let setup = setup();
+    let client = reqwest::Client::new();
+    let (city, county) = (&setup.city, &setup.county);
+
+    let started = Instant::now();
+    let phase = |what: &str| eprintln!("[{:>6} ms] {what}", started.elapsed().as_millis());
+
+    // (b) Entries submitted at the county reach the city.
+    let city_process = NodeProcess::spawn(city, 0);
+    let county_process = NodeProcess::spawn(county, 0);
+    wait_healthy(&client, city, &city_process).await;
+    wait_healthy(&client, county, &county_process).await;
+    submit(&client, county, &setup.token, 0, 500).await;
+    submit(&client, county, &setup.token, 500, 1_000).await;
+    let size = own_log_size(&client, county).await;
+    assert!(size >= 1_000, "anchors may add entries: {size}");
+    wait_mirrored(&client, city, size, &city_process).await;
+    phase("1,000 county records submitted and mirrored at the city");
+    // The counter is bumped just after the write that the size gauge reads.
+    let received = format!("origin=\"{COUNTY}\"");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let text = loop {
+        let text = metrics(&client, city).await.unwrap();
+        let count = sample(&text, "credx_sync_entries_received", &[&received]);
+        if count == size || Instant::now() > deadline {
+            assert_eq!(count, size, "{text}");
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(text.contains("credx_build_info{"), "{text}");
+
+    // (c) SIGKILL the city while the county keeps ingesting and syncing; the county goes
+    // on accepting records (degrade, don't stop); the restarted city converges.
+    let mut next = 1_000;
+    let mut killed_at = None;
+    let mut city_process = Some(city_process);
+    for round in 0..12 {
+        submit(&client, county, &setup.token, next, next + 1_000).await;
+        next += 1_000;
+        if round == 3 {
+            killed_at = mirrored(&client, city).await;
+            city_process.take().unwrap().sigkill();
+        }
+    }
+    let size = own_log_size(&client, county).await;
+    assert!(size >= next, "{size}");
+    phase("12,000 more records submitted, city killed after 4,000");
+    let restarted = NodeProcess::spawn(city, 1);
+    wait_healthy(&client, city, &restarted).await;
+    phase("city restarted");
+    wait_mirrored(&client, city, size, &restarted).await;
+    phase("city converged");
+    eprintln!("city killed with {killed_at:?} county entries mirrored; converged at {size}");
+    let text = metrics(&client, city).await.unwrap();
+    assert_eq!(
+        sample(&text, "credx_sync_entries_resent_verified", &[]),
+        0,
+        "{text}"
+    );
+    let county_text = metrics(&client, county).await.unwrap();
+    assert!(
+        sample(&county_text, "credx_upstream_last_success_unix_ms", &[]) > 0,
+        "{county_text}"
+    );
+
+    // (d) SIGTERM stops both cleanly.
+    let status = county_process.sigterm();
+    assert_eq!(status.code(), Some(0));
+    phase("county stopped by SIGTERM");
+    let status = restarted.sigterm();
+    assert_eq!(status.code(), Some(0));
+    phase("city stopped by SIGTERM");
+}
