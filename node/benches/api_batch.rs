@@ -8,7 +8,8 @@
 //! synced writes) with its real sequencer (`EntryPlanner`: subject and business-key index
 //! rows, status-map updates; `max_batch_entries` = 10,000 so a batch is one append and one
 //! signed checkpoint), the API router on a loopback TCP port, and the request bodies:
-//! 10,000 distinct licence records (distinct subjects and document numbers) as JSON.
+//! 10,000 distinct licence records (distinct subjects and document numbers, decided
+//! yesterday, so reported on time) as JSON.
 //!
 //! Timed, per run, from sending the request to having read the whole answer:
 //! 1. new: 10,000 records never seen before (parse, validate all, scope, index look-ups,
@@ -36,7 +37,10 @@ fn synthetic_uscc(kind: &str, serial: u64) -> String {
     Uscc::complete(&format!("{kind}{DIVISION}PDY{serial:05}")).unwrap()
 }
 
+/// Records decided yesterday: a county reporting on time (no W1 late-report warning).
 fn batch_body(authority: &str, tag: &str, content: &str) -> Vec<u8> {
+    let decided = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    let valid_to = decided + chrono::Duration::days(5 * 365);
     let records: Vec<Value> = (0..BATCH as u64)
         .map(|n| {
             json!({
@@ -45,7 +49,7 @@ fn batch_body(authority: &str, tag: &str, content: &str) -> Vec<u8> {
                 "XK_XKWS": "准予行政许可决定书", "XK_WSH": format!("冶示许字〔2026〕{tag}第{n}号"),
                 "XK_XKLB": "普通", "XK_XKZS": "示例经营许可证", "XK_XKBH": format!("SL{DIVISION}{tag}{n:06}"),
                 "XK_NR": content,
-                "XK_JDRQ": "2026-03-02", "XK_YXQZ": "2026-03-02", "XK_YXQZI": "2031-03-01",
+                "XK_JDRQ": decided.to_string(), "XK_YXQZ": decided.to_string(), "XK_YXQZI": valid_to.to_string(),
                 "XK_XKJG": "大冶市示例审批局", "XK_XKJGDM": authority,
                 "XK_ZT": "1", "XK_LYDW": "大冶市示例审批局", "XK_LYDWDM": authority, "BZ": ""
             })

@@ -15,7 +15,7 @@ use credx_node::sync::{
 };
 use credx_protocol::merkle::{leaf_hash, verify_inclusion};
 use credx_protocol::wire::{ErrorCode, Message};
-use credx_storage::{CheckpointStore, EvidenceStore, LogStore};
+use credx_storage::{CheckpointStore, EvidenceStore, IndexStore, LogStore, StatusStore};
 
 /// 天河区's division: the county's own authorities.
 const COUNTY_DIVISION: &str = "440106";
@@ -56,6 +56,26 @@ async fn three_levels_converge_and_county_entries_are_provable_at_the_province()
         city.store.root_at(COUNTY, county_size).unwrap(),
         county.store.root_at(COUNTY, county_size).unwrap()
     );
+
+    // The city indexes the mirror behind the sync: subjects, status map, proofs.
+    city.wait_indexed();
+    assert_eq!(city.store.indexed_size(COUNTY).unwrap(), county_size);
+    let first = credx_protocol::entry::Entry::decode(&entries[0]).unwrap();
+    let subject = first.subject.clone().unwrap();
+    assert!(!city
+        .store
+        .entries_for_subject(&subject, None, 10)
+        .unwrap()
+        .is_empty());
+    let status = city
+        .store
+        .subject_status(&subject.map_key())
+        .unwrap()
+        .unwrap();
+    let status = credx_protocol::statusmap::SubjectStatus::decode(&status).unwrap();
+    let proof = city.store.status_proof(&subject.map_key()).unwrap();
+    credx_protocol::statusmap::verify_status(&city.store.status_root().unwrap(), &status, &proof)
+        .unwrap();
 
     // The county kept the city's cosignature of its latest checkpoint.
     let city_cosigner = fed.roster().cosigner_key(CITY).unwrap().clone();
@@ -518,11 +538,13 @@ async fn lists_flow_down_the_tree_with_proofs() {
     // comes back to the county as an echo and is not kept.
     let report = county.upload_to(&city).await.unwrap();
     assert_eq!(report.feed_items, 0);
+    city.wait_indexed();
     let report = city.upload_to(&province).await.unwrap();
     assert_eq!(
         report.feed_items, 1,
         "the province's own list entry comes down"
     );
+    province.wait_indexed();
     assert_eq!(province.store.feed_size().unwrap(), 2);
 
     // Down again: the city passes the province's entry on to the county, with its proof.

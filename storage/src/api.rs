@@ -251,6 +251,21 @@ pub trait IndexStore: Send + Sync {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<ListMember>>;
+    /// How many entries of `origin` the indexes, feed and status map cover. Own logs are
+    /// indexed in the write that appends them; mirrors are indexed after their entries are
+    /// durable and cosigned (so sync never waits for indexing), by [`IndexStore::apply_index`].
+    fn indexed_size(&self, origin: &str) -> Result<u64>;
+    /// Makes the derived state of mirror entries `[from, to)` durable in one atomic write:
+    /// index and feed rows, the status-map write, and the indexed size `to`. Compare-and-swap
+    /// on the indexed size (`from`) and on the status root; on error nothing is written.
+    fn apply_index(
+        &self,
+        origin: &str,
+        from: u64,
+        to: u64,
+        index: IndexUpdates,
+        status: Option<StatusWrite>,
+    ) -> Result<()>;
 }
 
 /// The node's verifiable status map (one per node, fed by all the logs it holds).

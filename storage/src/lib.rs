@@ -34,7 +34,7 @@ pub use api::{
     StatusStore, StatusWrite, Storage, SubjectIndexUpdate, MAX_FEED_PAGE, MAX_READ_ENTRIES,
 };
 pub use error::{Result, StorageError};
-pub use mirror::{frontier, mirror_state, write_verified_delta};
+pub use mirror::{frontier, index_mirror, mirror_state, write_verified_delta};
 pub use planner::EntryPlanner;
 pub use rocks::{RocksStorage, StorageOptions};
 pub use sequencer::{

@@ -5,8 +5,12 @@
 //!   [`MirrorState`] — size, root, frontier and the last checkpoint verified for it — so
 //!   [`credx_protocol::delta::DeltaVerifier`] can check the next delta against it;
 //! * [`write_verified_delta`] makes a verified delta durable: the entries, their tree
-//!   hashes, index rows, status-map changes and the sync cursor in ONE atomic write whose
-//!   root must equal the checkpoint's (checked again by the engine), then the checkpoint.
+//!   hashes and the sync cursor in ONE atomic write whose root must equal the
+//!   checkpoint's (checked again by the engine), then the checkpoint;
+//! * [`index_mirror`] follows behind: index rows, feed rows and status-map changes of the
+//!   next range, with the mirror's indexed size, in one atomic write. Planning costs ~10x
+//!   the raw write (decoding, status reads, map updates), so sync does not wait for it
+//!   (docs/decisions/0013-mirror-indexing-follows.md).
 //!
 //! Durability: after the append returns, entries and cursor are durable together. The
 //! checkpoint is stored right after; a crash in between leaves a mirror whose latest
@@ -15,12 +19,18 @@
 //! empty delta) stores it. Nothing is lost and nothing is verified twice.
 
 use credx_protocol::delta::{MirrorState, VerifiedDelta};
-use credx_protocol::merkle::{node_hash, CompactRange, Hash};
+use credx_protocol::merkle::{leaf_hash, node_hash, CompactRange, Hash};
 
-use crate::api::{AppendOutcome, Cursor, CursorUpdate, LogRole, Storage};
+use crate::api::{
+    AppendBatch, AppendOutcome, Cursor, CursorUpdate, IndexUpdates, LogRole, Storage,
+    MAX_READ_ENTRIES,
+};
 use crate::error::{Result, StorageError};
-use crate::planned_append::plan_and_append;
 use crate::planner::EntryPlanner;
+use crate::sequencer::{BatchPlanner, PlanView, PlannedEntry};
+
+/// How often an index write is re-planned after another log's write moved the status map.
+const STATUS_RETRIES: usize = 8;
 
 /// Where the mirror of `origin` stands. A never-seen origin is registered as a mirror and
 /// starts empty.
@@ -94,10 +104,10 @@ pub fn frontier(store: &dyn Storage, origin: &str, size: u64) -> Result<Vec<Hash
 /// Makes `delta` (verified by the protocol's delta verifier) durable in the mirror of
 /// `delta.origin`: `entries` are the exact bytes of `[delta.old_size, delta.new_size)`.
 ///
-/// One atomic write holds the entries, the tree hashes, the index rows and status changes
-/// the entries cause, and the cursor for (`peer`, origin); the engine checks that the log
-/// still has size `old_size` and that the new root is the checkpoint's. Then the signed
-/// checkpoint is stored (verbatim, with any cosignatures it carries).
+/// One atomic write holds the entries, the tree hashes and the cursor for (`peer`,
+/// origin); the engine checks that the log still has size `old_size` and that the new root
+/// is the checkpoint's. Then the signed checkpoint is stored (verbatim, with the
+/// cosignatures it carries). Indexes follow with [`index_mirror`].
 pub fn write_verified_delta(
     store: &dyn Storage,
     peer: &str,
@@ -134,26 +144,66 @@ pub fn write_verified_delta(
         store.set_cursor(peer, origin, &cursor.cursor)?;
         None
     } else {
-        Some(append_planned(store, delta, entries, cursor)?)
+        // Entries, tree hashes and cursor only: indexes and the status map follow
+        // (`index_mirror`), so a parent cosigns as soon as the entries are durable.
+        Some(store.append(
+            origin,
+            delta.old_size,
+            AppendBatch {
+                entries,
+                expected_root: Some(delta.new_root),
+                index: IndexUpdates::default(),
+                status: None,
+                cursor: Some(cursor),
+            },
+        )?)
     };
     store.store_signed_checkpoint(origin, &delta.checkpoint.to_bytes())?;
     Ok(outcome)
 }
 
-fn append_planned(
-    store: &dyn Storage,
-    delta: &VerifiedDelta,
-    entries: Vec<Vec<u8>>,
-    cursor: CursorUpdate,
-) -> Result<AppendOutcome> {
-    let planner = EntryPlanner::new(delta.origin.as_str());
-    plan_and_append(
-        store,
-        &planner,
-        &delta.origin,
-        delta.old_size,
-        entries,
-        Some(delta.new_root),
-        Some(cursor),
-    )
+/// Indexes up to `max_entries` more entries of the mirror `origin` (index rows, feed rows,
+/// status-map changes), in one atomic write with the new indexed size. Returns how many
+/// entries were indexed (0: caught up). Re-planned when another log's write moved the
+/// status map in between.
+pub fn index_mirror(store: &dyn Storage, origin: &str, max_entries: u64) -> Result<u64> {
+    let from = store.indexed_size(origin)?;
+    let size = store.log_size(origin)?;
+    let to = size.min(from.saturating_add(max_entries.clamp(1, MAX_READ_ENTRIES)));
+    if to <= from {
+        return Ok(0);
+    }
+    let entries = store.read_entries(origin, from, to - from)?;
+    let to = from + entries.len() as u64;
+    let planner = EntryPlanner::new(origin);
+    let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+    let planned: Vec<PlannedEntry<'_>> = entries
+        .iter()
+        .zip(&leaves)
+        .map(|(bytes, leaf)| PlannedEntry {
+            bytes,
+            leaf_hash: *leaf,
+        })
+        .collect();
+    let mut attempt = 0;
+    loop {
+        let plan = planner
+            .plan(&planned, from, &PlanView::new(store))
+            .map_err(|reason| StorageError::Planner {
+                origin: origin.to_owned(),
+                reason,
+            })?;
+        let status = if plan.status.is_empty() {
+            None
+        } else {
+            Some(store.plan_status_update(&plan.status)?)
+        };
+        match store.apply_index(origin, from, to, plan.index, status) {
+            Err(StorageError::StatusRootMismatch { .. }) if attempt < STATUS_RETRIES => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+            Ok(()) => return Ok(to - from),
+        }
+    }
 }

@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use credx_protocol::note::CosignerKey;
 use credx_storage::Storage;
 
+use super::indexer::MirrorIndexer;
 use super::limits::SyncLimits;
 use super::metrics::SyncMetrics;
 use super::roster::SharedRoster;
@@ -21,6 +22,8 @@ pub struct SyncContext {
     pub cosigner: CosignerKey,
     pub limits: SyncLimits,
     pub metrics: SyncMetrics,
+    /// Builds indexes and status of the mirrors after their entries are stored.
+    pub indexer: Arc<MirrorIndexer>,
 }
 
 impl std::fmt::Debug for SyncContext {

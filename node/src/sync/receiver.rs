@@ -454,6 +454,7 @@ impl ReceiverSession {
             now_ms(),
         )
         .map_err(|e| SessionEnd::internal(format!("{}: storing the delta: {e}", delta.origin)))?;
+        self.ctx.indexer.notify();
         self.ctx
             .metrics
             .entries_received

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use credx_node::federation::TestFederation;
 use credx_node::sync::{
-    serve, upload_once, RosterAuthorizer, SharedRoster, SyncContext, SyncFailure, SyncLimits,
-    SyncMetrics, Unacknowledged, UploadReport,
+    serve, upload_once, MirrorIndexer, RosterAuthorizer, SharedRoster, SyncContext, SyncFailure,
+    SyncLimits, SyncMetrics, Unacknowledged, UploadReport,
 };
 use credx_node::synthetic::SyntheticLicences;
 use credx_node::transport::tls::{client_config, server_config};
@@ -98,6 +98,7 @@ impl TestNode {
         .unwrap();
         let addr = transport.local_addr().unwrap();
         let dyn_store: Arc<dyn Storage> = store.clone();
+        let indexer = Arc::new(MirrorIndexer::start(Arc::clone(&dyn_store)).unwrap());
         let ctx = Arc::new(SyncContext {
             origin: origin.to_owned(),
             store: dyn_store,
@@ -105,6 +106,7 @@ impl TestNode {
             cosigner: creds.cosigner().clone(),
             limits,
             metrics: SyncMetrics::default(),
+            indexer,
         });
         let server = tokio::spawn(serve(transport.clone(), Arc::clone(&ctx)));
         TestNode {
@@ -158,6 +160,15 @@ impl TestNode {
             Arc::clone(&self.unacked),
         )
         .await
+    }
+
+    /// Waits until this node's mirrors are indexed (feed, indexes, status map).
+    pub fn wait_indexed(&self) {
+        assert!(
+            self.ctx.indexer.wait_caught_up(Duration::from_secs(60)),
+            "{}: mirror indexing did not catch up",
+            self.origin
+        );
     }
 
     pub fn size(&self, origin: &str) -> u64 {

@@ -102,6 +102,21 @@ fn after_key(mut key: Vec<u8>) -> Vec<u8> {
 }
 
 impl IndexStore for RocksStorage {
+    fn indexed_size(&self, origin: &str) -> Result<u64> {
+        self.indexed_size_of(origin)
+    }
+
+    fn apply_index(
+        &self,
+        origin: &str,
+        from: u64,
+        to: u64,
+        index: IndexUpdates,
+        status: Option<crate::api::StatusWrite>,
+    ) -> Result<()> {
+        self.apply_derived(origin, from, to, &index, status.as_ref())
+    }
+
     fn entries_for_subject(
         &self,
         subject: &SubjectId,

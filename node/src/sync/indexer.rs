@@ -1,0 +1,164 @@
+//! The mirror indexer: a thread that follows the mirrors' logs and builds their index
+//! rows, feed rows and status-map entries (`credx_storage::index_mirror`), so a parent
+//! cosigns a delta as soon as its entries are durable and indexing never slows sync.
+//!
+//! Crash safety comes from storage: each indexed range is written with the mirror's
+//! indexed size in one atomic write, so after a restart the indexer resumes where the last
+//! durable range ended.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use credx_storage::{index_mirror, LogRole, Storage};
+
+/// Entries indexed per write.
+const INDEX_BATCH: u64 = 4_096;
+/// How long the thread sleeps when not woken (it also catches up after a restart).
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+#[derive(Default)]
+struct Signal {
+    /// Work may be pending.
+    dirty: bool,
+    stop: bool,
+    /// The thread found nothing to do since the last wake-up.
+    idle: bool,
+}
+
+/// Handle to the indexer thread; stops it on drop.
+pub struct MirrorIndexer {
+    shared: Arc<(Mutex<Signal>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for MirrorIndexer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MirrorIndexer").finish_non_exhaustive()
+    }
+}
+
+impl MirrorIndexer {
+    pub fn start(store: Arc<dyn Storage>) -> std::io::Result<MirrorIndexer> {
+        let shared = Arc::new((
+            Mutex::new(Signal {
+                dirty: true,
+                ..Signal::default()
+            }),
+            Condvar::new(),
+        ));
+        let thread_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("credx-mirror-indexer".into())
+            .spawn(move || run(store, thread_shared))?;
+        Ok(MirrorIndexer {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// New mirror entries are durable: index them.
+    pub fn notify(&self) {
+        let (lock, cvar) = &*self.shared;
+        let mut signal = lock.lock().unwrap_or_else(|p| p.into_inner());
+        signal.dirty = true;
+        signal.idle = false;
+        cvar.notify_all();
+    }
+
+    /// Waits until every mirror is indexed up to its size (tests, shutdown), at most
+    /// `timeout`. Returns whether it caught up.
+    pub fn wait_caught_up(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        self.notify();
+        let (lock, cvar) = &*self.shared;
+        let mut signal = lock.lock().unwrap_or_else(|p| p.into_inner());
+        while !signal.idle {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            signal = cvar
+                .wait_timeout(signal, deadline - now)
+                .map(|(guard, _)| guard)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        true
+    }
+}
+
+impl Drop for MirrorIndexer {
+    fn drop(&mut self) {
+        {
+            let (lock, cvar) = &*self.shared;
+            let mut signal = lock.lock().unwrap_or_else(|p| p.into_inner());
+            signal.stop = true;
+            cvar.notify_all();
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(store: Arc<dyn Storage>, shared: Arc<(Mutex<Signal>, Condvar)>) {
+    let (lock, cvar) = &*shared;
+    loop {
+        {
+            let mut signal = lock.lock().unwrap_or_else(|p| p.into_inner());
+            if signal.stop {
+                return;
+            }
+            if !signal.dirty {
+                signal.idle = true;
+                cvar.notify_all();
+                signal = cvar
+                    .wait_timeout(signal, IDLE_POLL)
+                    .map(|(guard, _)| guard)
+                    .unwrap_or_else(|p| p.into_inner().0);
+                if signal.stop {
+                    return;
+                }
+            }
+            signal.dirty = false;
+        }
+        match index_all(store.as_ref(), &shared) {
+            Ok(true) => {
+                // More may be pending: go round again without waiting.
+                let mut signal = lock.lock().unwrap_or_else(|p| p.into_inner());
+                signal.dirty = true;
+            }
+            Ok(false) => {}
+            Err(error) => {
+                tracing::error!("mirror indexing failed: {error}; retrying");
+                std::thread::sleep(Duration::from_millis(200));
+                let mut signal = lock.lock().unwrap_or_else(|p| p.into_inner());
+                signal.dirty = true;
+            }
+        }
+    }
+}
+
+/// One pass over all mirrors; `Ok(true)` if it indexed anything.
+fn index_all(
+    store: &dyn Storage,
+    shared: &(Mutex<Signal>, Condvar),
+) -> Result<bool, credx_storage::StorageError> {
+    let mut any = false;
+    for log in store.logs()? {
+        if log.role != LogRole::Mirror {
+            continue;
+        }
+        loop {
+            if shared.0.lock().map(|s| s.stop).unwrap_or(true) {
+                return Ok(any);
+            }
+            let indexed = index_mirror(store, &log.origin, INDEX_BATCH)?;
+            if indexed == 0 {
+                break;
+            }
+            any = true;
+        }
+    }
+    Ok(any)
+}

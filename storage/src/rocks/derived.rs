@@ -1,0 +1,97 @@
+//! Derived state written after the entries: index rows, feed rows and status-map changes
+//! of a mirror range, with the mirror's indexed size, in one atomic write.
+//!
+//! `logs` CF: `x` ‖ origin id → indexed size (u64 BE). Own logs are indexed in the same
+//! write as their entries (the sequencer plans them), so their indexed size is their size.
+
+use rocksdb::WriteBatch;
+
+use super::keys::ValueReader;
+use super::{RocksStorage, CF_LOGS};
+use crate::api::{IndexUpdates, LogRole, StatusWrite};
+use crate::error::{Result, StorageError};
+
+const PREFIX_INDEXED: u8 = b'x';
+
+fn indexed_key(id: super::keys::OriginId) -> Vec<u8> {
+    let mut key = vec![PREFIX_INDEXED];
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+impl RocksStorage {
+    pub(crate) fn indexed_size_of(&self, origin: &str) -> Result<u64> {
+        let state = self.log_state(origin)?;
+        if state.role == LogRole::Own {
+            return Ok(state.size.load(std::sync::atomic::Ordering::Acquire));
+        }
+        let key = indexed_key(state.id);
+        match self.get(CF_LOGS, &key)? {
+            None => Ok(0),
+            Some(value) => {
+                let mut reader = ValueReader::new(CF_LOGS, &key, &value);
+                let size = reader.u64()?;
+                reader.finish()?;
+                Ok(size)
+            }
+        }
+    }
+
+    pub(crate) fn apply_derived(
+        &self,
+        origin: &str,
+        from: u64,
+        to: u64,
+        index: &IndexUpdates,
+        status: Option<&StatusWrite>,
+    ) -> Result<()> {
+        let state = self.log_state(origin)?;
+        if state.role == LogRole::Own {
+            return Err(StorageError::InvalidBatch {
+                origin: origin.to_owned(),
+                reason: "own logs are indexed with their entries".to_owned(),
+            });
+        }
+        let _indexer = self.index_lock()?;
+        let current = self.indexed_size_of(origin)?;
+        let size = state.size.load(std::sync::atomic::Ordering::Acquire);
+        if current != from || to < from || to > size {
+            return Err(StorageError::InvalidBatch {
+                origin: origin.to_owned(),
+                reason: format!(
+                    "derived state for {from}..{to}, but {current} of {size} entries are indexed"
+                ),
+            });
+        }
+        let mut wb = WriteBatch::default();
+        self.put_index_updates(&mut wb, index)?;
+        wb.put_cf(self.cf(CF_LOGS)?, indexed_key(state.id), to.to_be_bytes());
+        let mut feed = if index.feed.is_empty() {
+            None
+        } else {
+            Some(self.feed_lock()?)
+        };
+        if let Some(first) = feed.as_deref() {
+            self.put_feed_rows(&mut wb, *first, &index.feed)?;
+        }
+        match status {
+            Some(status) => {
+                let mut current = self.lock_status_root()?;
+                if *current != status.expected_root {
+                    return Err(StorageError::StatusRootMismatch {
+                        expected: status.expected_root,
+                        actual: *current,
+                    });
+                }
+                self.put_status_write(&mut wb, status)?;
+                self.write("index mirror range", wb)?;
+                *current = status.new_root;
+            }
+            None => self.write("index mirror range", wb)?,
+        }
+        if let Some(size) = feed.as_deref_mut() {
+            *size += index.feed.len() as u64;
+        }
+        Ok(())
+    }
+}
