@@ -37,6 +37,7 @@
 
 mod checkpoints;
 mod cursors;
+mod derived;
 mod evidence;
 mod hashes;
 mod indexes;
@@ -185,8 +186,8 @@ impl RocksStorage {
     feed_size: Mutex<u64>,
     /// Serialises writes of items received from the parent's feed.
     feed_received: Mutex<()>,
-    /// The byte budget of all logs' cached upper tree levels.
-    upper_budget: UpperHashBudget,
+    /// Serialises mirror index writes (the indexed-size compare-and-swap).
+    index_lock: Mutex<()>,
         let cache = Cache::new_lru_cache(options.block_cache_bytes);
         let db_opts = db_options(options);
         let cfs = ALL_CFS
@@ -219,6 +220,7 @@ impl RocksStorage {
         for name in ALL_CFS {
             feed_size: Mutex::new(0),
             feed_received: Mutex::new(()),
+            index_lock: Mutex::new(()),
             self.db
                 .flush_cf(self.cf(name)?)
                 .map_err(|e| StorageError::engine("flush", e))?;
@@ -464,6 +466,10 @@ impl RocksStorage {
         self.evidence_lock.lock().map_err(|_| poisoned("evidence"))
     pub(crate) fn feed_lock(&self) -> Result<MutexGuard<'_, u64>> {
         self.feed_size.lock().map_err(|_| poisoned("feed size"))
+    }
+
+    pub(crate) fn index_lock(&self) -> Result<MutexGuard<'_, ()>> {
+        self.index_lock.lock().map_err(|_| poisoned("mirror index"))
     }
 
     pub(crate) fn feed_received_lock(&self) -> Result<MutexGuard<'_, ()>> {
