@@ -14,6 +14,8 @@
 //! Timed, per run, from sending the request to having read the whole answer:
 //! 1. new: 10,000 records never seen before (parse, validate all, scope, index look-ups,
 //!    encode, one `submit_many`, durable append + status map + signed checkpoint, report);
+//!    Each run's records are about 10,000 subjects no earlier run touched (a county's
+//!    daily batch is about many different subjects; repeats would grow their statuses);
 //! 2. amend: the same 10,000 business keys again, so every record becomes an amendment.
 //!
 //! One warm-up run precedes the timed ones. The log grows by 10,000 entries per run.
@@ -38,14 +40,14 @@ fn synthetic_uscc(kind: &str, serial: u64) -> String {
 }
 
 /// Records decided yesterday: a county reporting on time (no W1 late-report warning).
-fn batch_body(authority: &str, tag: &str, content: &str) -> Vec<u8> {
+fn batch_body(authority: &str, tag: &str, subjects_from: u64, content: &str) -> Vec<u8> {
     let decided = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
     let valid_to = decided + chrono::Duration::days(5 * 365);
     let records: Vec<Value> = (0..BATCH as u64)
         .map(|n| {
             json!({
                 "XK_XDR_MC": format!("示例建材有限公司{DIVISION}-{n}"), "XK_XDR_LB": "法人及非法人组织",
-                "XK_XDR_SHXYM": synthetic_uscc("91", n), "XK_FRDB": "张示例",
+                "XK_XDR_SHXYM": synthetic_uscc("91", (subjects_from + n) % 100_000), "XK_FRDB": "张示例",
                 "XK_XKWS": "准予行政许可决定书", "XK_WSH": format!("冶示许字〔2026〕{tag}第{n}号"),
                 "XK_XKLB": "普通", "XK_XKZS": "示例经营许可证", "XK_XKBH": format!("SL{DIVISION}{tag}{n:06}"),
                 "XK_NR": content,
@@ -126,16 +128,18 @@ fn main() {
             }
         };
 
-        let body_bytes = batch_body(&authority, "W", "准予从事建筑材料经营（示例）").len();
+        let body_bytes = batch_body(&authority, "W", 0, "准予从事建筑材料经营（示例）").len();
         println!("api_batch: {BATCH} licence records per request, body {:.1} MiB, {runs} timed runs (+1 warm-up)", body_bytes as f64 / 1048576.0);
-        let _ = submit(batch_body(&authority, "W", "准予从事建筑材料经营（示例）")).await;
+        let _ = submit(batch_body(&authority, "W", 0, "准予从事建筑材料经营（示例）")).await;
         let mut new = Vec::new();
         let mut amend = Vec::new();
         for run in 0..runs {
             let tag = format!("R{run}");
-            let (t, _) = submit(batch_body(&authority, &tag, "第一版（示例）")).await;
+            // Each run's records are about subjects no earlier run touched.
+            let subjects_from = (run as u64 + 1) * BATCH as u64;
+            let (t, _) = submit(batch_body(&authority, &tag, subjects_from, "第一版（示例）")).await;
             new.push(t);
-            let (t, report) = submit(batch_body(&authority, &tag, "第二版（示例）")).await;
+            let (t, report) = submit(batch_body(&authority, &tag, subjects_from, "第二版（示例）")).await;
             assert!(report["results"][0]["amends"].is_object());
             amend.push(t);
         }
