@@ -441,12 +441,13 @@ impl Daemon {
 
         let dyn_store: Arc<dyn Storage> = store.clone();
         let sync_metrics = SyncMetrics::default();
-        let indexer = crate::sync::MirrorIndexer::start(Arc::clone(&dyn_store)).map_err(|source| {
-            DaemonError::DataDir {
-                path: config.data_dir.clone(),
-                source,
-            }
-        })?;
+        let indexer =
+            crate::sync::MirrorIndexer::start(Arc::clone(&dyn_store)).map_err(|source| {
+                DaemonError::DataDir {
+                    path: config.data_dir.clone(),
+                    source,
+                }
+            })?;
         let ctx = Arc::new(SyncContext {
             origin: origin.clone(),
             store: Arc::clone(&dyn_store),
@@ -598,8 +599,10 @@ impl Daemon {
         tracing::info!(origin, "shutting down");
         let _ = stop.send(true);
         await_task("HTTP server", http, HTTP_DRAIN).await;
+        tracing::debug!("HTTP server stopped");
         if let Some(task) = upstream {
             await_task("upstream loop", task, QUIC_DRAIN).await;
+            tracing::debug!("upstream loop stopped");
         }
         transport.close("node shutting down");
         if let Some(task) = serve {
@@ -611,8 +614,10 @@ impl Daemon {
         {
             tracing::warn!("QUIC connections did not close within {QUIC_DRAIN:?}");
         }
+        tracing::debug!("QUIC endpoint closed");
         drop(ctx);
         stop_sequencer(sequencer).await;
+        tracing::debug!("sequencer stopped");
         let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
         match flushed {
             Ok(Ok(())) => tracing::info!(origin, "stopped"),

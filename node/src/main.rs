@@ -24,7 +24,9 @@ const EXAMPLE: &str = "docs/examples/node.toml";
     after_help = "Examples:\n  credx-node --config /etc/credx/node.toml\n  credx-node \
                   check-config /etc/credx/node.toml\n\nEvery key of the config file is \
                   documented in docs/examples/node.toml. SIGTERM or Ctrl-C stops the node \
-                  gracefully: requests in flight and the current batch finish first.",
+                  gracefully: requests in flight and the current batch finish first.\n\nExit \
+                  codes: 0 stopped cleanly (or the config is valid), 1 failed while starting \
+                  or running, 2 the config or a file it names was refused.",
     args_conflicts_with_subcommands = true,
     arg_required_else_help = true
 )]

@@ -14,6 +14,7 @@ use credx_node::config::Config;
 use credx_node::federation::test_federation::three_level::{CITY, COUNTY};
 use credx_node::federation::{Overwrite, TestFederation};
 use credx_node::synthetic::synthetic_uscc;
+use credx_storage::{CheckpointStore, LogStore, RocksStorage, StorageOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_credx-node");
 const COUNTY_DIVISION: &str = "440106";
@@ -372,6 +373,11 @@ fn setup() -> Setup {
         Some(("440000.credx", province_addr)),
         None,
     );
+    // The city logs JSON, the county text (the example's default).
+    let city_config = std::fs::read_to_string(&city.config).unwrap();
+    let json = city_config.replace("format = \"text\"", "format = \"json\"");
+    assert_ne!(json, city_config);
+    std::fs::write(&city.config, json).unwrap();
     let county = write_config(
         dir.path(),
         COUNTY,
@@ -524,6 +530,14 @@ async fn county_entries_reach_the_city_and_survive_a_city_crash() {
     phase("city restarted");
     wait_mirrored(&client, city, size, &restarted).await;
     phase("city converged");
+    for line in restarted.log_text().lines() {
+        let object: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert!(
+            object["level"].is_string() && object["timestamp"].is_string(),
+            "{line}"
+        );
+    }
     eprintln!("city killed with {killed_at:?} county entries mirrored; converged at {size}");
     let text = metrics(&client, city).await.unwrap();
     assert_eq!(
@@ -544,4 +558,21 @@ async fn county_entries_reach_the_city_and_survive_a_city_crash() {
     let status = restarted.sigterm();
     assert_eq!(status.code(), Some(0));
     phase("city stopped by SIGTERM");
+
+    // Both stores, reopened after the clean stop: the city's mirror is the county's log,
+    // root for root, and the city keeps the county's signed checkpoint of that size.
+    let open = |node: &NodeFiles| {
+        RocksStorage::open(node.dir.join("data/db"), &StorageOptions::default()).unwrap()
+    };
+    let (county_store, city_store) = (open(county), open(city));
+    assert_eq!(city_store.log_size(COUNTY).unwrap(), size);
+    assert_eq!(
+        city_store.root_at(COUNTY, size).unwrap(),
+        county_store.root_at(COUNTY, size).unwrap()
+    );
+    let checkpoint = city_store
+        .latest_signed_checkpoint(COUNTY)
+        .unwrap()
+        .unwrap();
+    assert_eq!(checkpoint.checkpoint().size, size);
 }
