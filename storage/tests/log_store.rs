@@ -6,9 +6,9 @@ mod common;
 
 use common::*;
 use credx_protocol::merkle::{
-    root_of_leaves, verify_consistency, verify_inclusion, MemoryHashStore, EMPTY_ROOT,
+    root_of_leaves, tree_hash, verify_consistency, verify_inclusion, MemoryHashStore, EMPTY_ROOT,
 };
-use credx_storage::{AppendBatch, LogRole, LogStore, StorageError};
+use credx_storage::{AppendBatch, LogRole, LogStore, RocksStorage, StorageError, StorageOptions};
 
 #[test]
 fn append_read_and_roots_match_independent_computation() {
@@ -256,4 +256,100 @@ fn concurrent_writers_never_fork_the_log() {
         store.root_at(ORIGIN, 200).unwrap(),
         root_of_leaves(&leaves(&all))
     );
+}
+
+/// Proofs, roots and leaf hashes answered through the proof cache of upper tree levels are
+/// the ones the stored hashes give: with the cache off, with a budget so small that the
+/// cached level is raised many times while two logs grow, after a reopen (empty cache,
+/// filled lazily) and after warming it.
+#[test]
+fn proof_cache_never_changes_an_answer() {
+    let with_budget = |path: &std::path::Path, bytes: usize| {
+        let opts = StorageOptions {
+            proof_cache_bytes: bytes,
+            ..StorageOptions::default()
+        };
+        RocksStorage::open(path, &opts).unwrap()
+    };
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let (n, budget) = (1500u64, 2048);
+    let plain = with_budget(dirs[0].path(), 0);
+    let small = with_budget(dirs[1].path(), budget);
+    let mut mem = MemoryHashStore::new();
+    for store in [&plain, &small] {
+        store.register_log(MIRROR, LogRole::Mirror).unwrap();
+        filled(store, ORIGIN, n, 37);
+        store
+            .append(MIRROR, 0, batch(entries(MIRROR, 0..700)))
+            .unwrap();
+    }
+    for e in entries(ORIGIN, 0..n) {
+        mem.append(&e);
+    }
+    let info = small.proof_cache_info(ORIGIN).unwrap();
+    assert!(
+        info.min_level > 0,
+        "a 2 KiB budget must have raised the level"
+    );
+    assert!(info.allocated_bytes_all_logs <= budget, "{info:?}");
+    assert_eq!(plain.proof_cache_info(ORIGIN).unwrap().filled, 0);
+
+    let check = |store: &RocksStorage| {
+        for size in [1u64, 2, 63, 64, 65, 1000, 1024, 1499, n] {
+            let root = store.root_at(ORIGIN, size).unwrap();
+            assert_eq!(root, plain.root_at(ORIGIN, size).unwrap());
+            assert_eq!(root, tree_hash(size, &mem).unwrap());
+            for index in (0..size).step_by(13).chain([size - 1]) {
+                let p = store.inclusion_proof(ORIGIN, index, size).unwrap();
+                assert_eq!(p, plain.inclusion_proof(ORIGIN, index, size).unwrap());
+                let leaf = store.leaf_hash(ORIGIN, index).unwrap();
+                verify_inclusion(&leaf, index, size, &p.hashes, &root).unwrap();
+            }
+            for old in (1..=size).step_by(97) {
+                let p = store.consistency_proof(ORIGIN, old, size).unwrap();
+                assert_eq!(p, plain.consistency_proof(ORIGIN, old, size).unwrap());
+            }
+        }
+    };
+    check(&small);
+    for index in (0..700).step_by(7) {
+        assert_eq!(
+            small.inclusion_proof(MIRROR, index, 700).unwrap(),
+            plain.inclusion_proof(MIRROR, index, 700).unwrap()
+        );
+    }
+    // Default budget: everything cached from level 0 on (small logs fit).
+    let dir = tempfile::tempdir().unwrap();
+    let full = with_budget(dir.path(), StorageOptions::default().proof_cache_bytes);
+    filled(&full, ORIGIN, n, 100);
+    assert_eq!(full.proof_cache_info(ORIGIN).unwrap().min_level, 0);
+    check(&full);
+    drop(full);
+    // Reopened: slots allocated, nothing filled until proofs or warming fill them.
+    let full = with_budget(dir.path(), StorageOptions::default().proof_cache_bytes);
+    assert_eq!(full.proof_cache_info(ORIGIN).unwrap().filled, 0);
+    check(&full);
+    let warmed = full.warm_proof_cache(ORIGIN).unwrap();
+    let info = full.proof_cache_info(ORIGIN).unwrap();
+    assert!(warmed > 0 && info.filled >= warmed, "{warmed} {info:?}");
+    assert_eq!(full.warm_proof_cache(ORIGIN).unwrap(), 0);
+    check(&full);
+    // Appends after warming keep the cache consistent.
+    full.append(ORIGIN, n, batch(entries(ORIGIN, n..n + 77)))
+        .unwrap();
+    mem_extend_and_compare(&full, &mut mem, n, 77);
+}
+
+fn mem_extend_and_compare(store: &RocksStorage, mem: &mut MemoryHashStore, from: u64, count: u64) {
+    for e in entries(ORIGIN, from..from + count) {
+        mem.append(&e);
+    }
+    let size = from + count;
+    let root = store.root_at(ORIGIN, size).unwrap();
+    assert_eq!(root, tree_hash(size, &*mem).unwrap());
+    for index in (0..size).step_by(11) {
+        let p = store.inclusion_proof(ORIGIN, index, size).unwrap();
+        let leaf = store.leaf_hash(ORIGIN, index).unwrap();
+        verify_inclusion(&leaf, index, size, &p.hashes, &root).unwrap();
+    }
 }

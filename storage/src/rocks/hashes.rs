@@ -4,12 +4,16 @@
 //! makes exactly one per root or proof — with ONE `batched_multi_get_cf` (the indexes arrive
 //! sorted, so RocksDB can walk each SST once). [`OverlayHashReader`] puts the hashes of a
 //! batch that is being built (not yet written) on top, so record `n + 1` of a batch sees the
-//! hashes record `n` created.
+//! hashes record `n` created. [`CachedHashReader`] answers what it can from the log's
+//! in-memory upper levels ([`super::upper_hashes`]) and reads only the rest from the CF.
 
-use credx_protocol::merkle::{Hash, HashReader, MerkleError};
+use std::sync::RwLock;
+
+use credx_protocol::merkle::{split_stored_hash_index, Hash, HashReader, MerkleError};
 use rocksdb::{ColumnFamily, DB};
 
 use super::keys::{origin_u64, OriginId};
+use super::upper_hashes::UpperHashes;
 use super::CF_HASHES;
 use crate::error::hex_key;
 
@@ -60,6 +64,79 @@ impl HashReader for CfHashReader<'_> {
             }
         }
         Ok(hashes)
+    }
+}
+
+/// A log's hashes: the cached upper levels first, then ONE `multi_get` for the rest.
+///
+/// Hashes read from the CF at cached levels are remembered, but only if the cache lock is free
+/// at that moment (`try_write`): a proof never waits for another reader to fill the cache.
+pub struct CachedHashReader<'a> {
+    base: CfHashReader<'a>,
+    upper: &'a RwLock<UpperHashes>,
+}
+
+impl std::fmt::Debug for CachedHashReader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedHashReader")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> CachedHashReader<'a> {
+    pub(crate) fn new(base: CfHashReader<'a>, upper: &'a RwLock<UpperHashes>) -> Self {
+        CachedHashReader { base, upper }
+    }
+}
+
+impl HashReader for CachedHashReader<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, MerkleError> {
+        let mut found: Vec<Option<Hash>> = vec![None; indexes.len()];
+        let mut missing: Vec<u64> = Vec::with_capacity(indexes.len());
+        let mut cacheable = false;
+        match self.upper.read() {
+            Ok(cache) => {
+                let min_level = cache.min_level();
+                for (slot, &index) in found.iter_mut().zip(indexes) {
+                    let (level, n) = split_stored_hash_index(index);
+                    *slot = cache.get(level, n);
+                    if slot.is_none() {
+                        missing.push(index);
+                        cacheable |= level >= min_level;
+                    }
+                }
+            }
+            // A poisoned cache is only a lost accelerator: read everything from the CF.
+            Err(_) => missing.extend_from_slice(indexes),
+        }
+        if missing.is_empty() {
+            return Ok(found.into_iter().flatten().collect());
+        }
+        // `missing` keeps the callers' (increasing) order, so the CF read stays sorted.
+        let read = self.base.read_hashes(&missing)?;
+        if read.len() != missing.len() {
+            return Err(MerkleError::WrongHashCount {
+                requested: missing.len(),
+                returned: read.len(),
+            });
+        }
+        if cacheable {
+            if let Ok(mut cache) = self.upper.try_write() {
+                for (&index, hash) in missing.iter().zip(&read) {
+                    cache.set_index(index, *hash);
+                }
+            }
+        }
+        let mut read = read.into_iter();
+        found
+            .into_iter()
+            .map(|slot| slot.or_else(|| read.next()))
+            .collect::<Option<Vec<Hash>>>()
+            .ok_or(MerkleError::WrongHashCount {
+                requested: indexes.len(),
+                returned: 0,
+            })
     }
 }
 

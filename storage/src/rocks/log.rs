@@ -7,7 +7,8 @@
 //! 4. build ONE `WriteBatch`: entries, hashes, new size, index rows, cursor, and (under the
 //!    status-root lock, after its CAS) status-map nodes, values and root;
 //! 5. write it with `sync = true` (WAL fsync) — the commit point;
-//! 6. publish the new size in memory.
+//! 6. remember the new upper-level hashes in the proof cache, then publish the new size in
+//!    memory.
 //!
 //! A crash before 5 leaves nothing; after 5, WAL replay restores the whole batch. Readers
 //! only see sizes published in 6, and everything below a published size is immutable, so
@@ -21,7 +22,7 @@ use credx_protocol::merkle::{
 };
 use rocksdb::{ReadOptions, WriteBatch};
 
-use super::hashes::{hashes_for_leaves, CfHashReader, OverlayHashReader};
+use super::hashes::{hashes_for_leaves, CachedHashReader, CfHashReader, OverlayHashReader};
 use super::keys::origin_u64;
 use super::{poisoned, LogState, RocksStorage, CF_ENTRIES, CF_HASHES};
 use crate::api::{
@@ -31,9 +32,12 @@ use crate::api::{
 use crate::error::{Result, StorageError};
 
 impl RocksStorage {
-    /// The hashes of `state`'s log, straight from the CF.
-    pub(crate) fn hash_reader(&self, state: &LogState) -> Result<CfHashReader<'_>> {
-        Ok(CfHashReader::new(self.db(), self.cf(CF_HASHES)?, state.id))
+    /// The hashes of `state`'s log: cached upper levels, the rest from the CF.
+    pub(crate) fn hash_reader<'a>(&'a self, state: &'a LogState) -> Result<CachedHashReader<'a>> {
+        Ok(CachedHashReader::new(
+            CfHashReader::new(self.db(), self.cf(CF_HASHES)?, state.id),
+            &state.upper,
+        ))
     }
 
     fn committed_size(&self, origin: &str) -> Result<(std::sync::Arc<LogState>, u64)> {
@@ -151,10 +155,6 @@ impl LogStore for RocksStorage {
         }
         self.put_log_size(&mut wb, &state, new_size)?;
         self.put_index_updates(&mut wb, &batch.index)?;
-        if let Some(c) = &batch.cursor {
-            self.put_cursor(&mut wb, &c.peer, &c.origin, &c.cursor)?;
-        }
-
         // Feed positions are taken under the feed lock, held until the write is done.
         let mut feed = if batch.index.feed.is_empty() {
             None
@@ -164,6 +164,10 @@ impl LogStore for RocksStorage {
         if let Some(first) = feed.as_deref() {
             self.put_feed_rows(&mut wb, *first, &batch.index.feed)?;
         }
+        if let Some(c) = &batch.cursor {
+            self.put_cursor(&mut wb, &c.peer, &c.origin, &c.cursor)?;
+        }
+
         // The commit point. The status-root lock (if the map changes) is held across its
         // CAS and the write so that two logs cannot both build on the same old root.
         match &batch.status {
@@ -181,16 +185,16 @@ impl LogStore for RocksStorage {
             }
             None => self.write("append", wb)?,
         }
-        state.size.store(new_size, Ordering::Release);
-        Ok(AppendOutcome {
-            first_index: size,
-            new_size,
         if let Some(size) = feed.as_deref_mut() {
             *size += batch.index.feed.len() as u64;
         }
         drop(feed);
         // Durable now: the new hashes may enter the cache (before readers can ask for them).
         self.remember_appended_hashes(&state, size, new_size, &new_hashes);
+        state.size.store(new_size, Ordering::Release);
+        Ok(AppendOutcome {
+            first_index: size,
+            new_size,
             root,
         })
     }

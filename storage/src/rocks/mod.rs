@@ -6,7 +6,7 @@
 //! | CF | key | value | tuning |
 //! |---|---|---|---|
 //! | `entries` | origin id (u32 BE) ‖ index (u64 BE) | exact entry bytes | LZ4, bloom |
-//! | `hashes` | origin id ‖ stored-hash index (u64 BE) | 32 B | no compression, 1 KiB blocks, hash data-block index, no last-level filter |
+//! | `hashes` | origin id ‖ stored-hash index (u64 BE) | 32 B | no compression, 4 KiB blocks, partitioned index, hash data-block index, no last-level filter |
 //! | `logs` | `o`‖name → id; `i`‖id → role‖size‖name; `status_root` | meta | bloom |
 //! | `subject_index` | len‖subject ‖ origin id ‖ index | empty | LZ4 (prefix scans) |
 //! | `business_index` | business key | origin id ‖ index | bloom |
@@ -32,19 +32,23 @@
 //!
 //! RSS is bounded whatever the log size: one shared LRU block cache (default 64 MiB) that
 //! also holds index and filter blocks (`cache_index_and_filter_blocks`), a global memtable
-//! budget (`db_write_buffer_size`, default 128 MiB), and a bounded number of open files.
-//! No code path materialises a tree: roots and proofs read O(log n) stored hashes.
+//! budget (`db_write_buffer_size`, default 128 MiB), a bounded number of open files, and the
+//! proof cache of upper tree levels (default 64 MiB for all logs together, see
+//! [`upper_hashes`]). No code path materialises a tree: roots and proofs read O(log n)
+//! stored hashes.
 
 mod checkpoints;
 mod cursors;
 mod derived;
 mod evidence;
+mod feed;
 mod hashes;
 mod indexes;
-mod feed;
 pub(crate) mod keys;
 mod log;
+mod proof_cache;
 mod statusmap;
+mod upper_hashes;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -53,15 +57,17 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use credx_protocol::merkle::Hash;
 use rocksdb::{
-    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType,
-    DataBlockIndexType, IteratorMode, Options, WriteBatch, WriteOptions, DB,
+    BlockBasedIndexType, BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor,
+    DBCompressionType, DataBlockIndexType, IteratorMode, Options, WriteBatch, WriteOptions, DB,
 };
 
 use crate::api::{LogInfo, LogRole};
 use crate::error::{Result, StorageError};
 use keys::{OriginId, ValueReader};
 
-pub use hashes::{CfHashReader, OverlayHashReader};
+pub use hashes::{CachedHashReader, CfHashReader, OverlayHashReader};
+pub use proof_cache::ProofCacheInfo;
+use upper_hashes::{UpperHashBudget, UpperHashes};
 
 pub(crate) const CF_ENTRIES: &str = "entries";
 pub(crate) const CF_HASHES: &str = "hashes";
@@ -75,14 +81,14 @@ pub(crate) const CF_CHECKPOINTS: &str = "checkpoints";
 pub(crate) const CF_COSIGNATURES: &str = "cosignatures";
 pub(crate) const CF_CURSORS: &str = "cursors";
 pub(crate) const CF_EVIDENCE: &str = "evidence";
+/// The list feed: this node's numbered feed items and the items received from the parent.
+pub(crate) const CF_FEED: &str = "feed";
 
 const ALL_CFS: [&str; 13] = [
     CF_ENTRIES,
     CF_HASHES,
     CF_LOGS,
     CF_SUBJECT_INDEX,
-/// The list feed: this node's numbered feed items and the items received from the parent.
-pub(crate) const CF_FEED: &str = "feed";
     CF_BUSINESS_INDEX,
     CF_LIST_INDEX,
     CF_STATUS_NODES,
@@ -91,13 +97,13 @@ pub(crate) const CF_FEED: &str = "feed";
     CF_COSIGNATURES,
     CF_CURSORS,
     CF_EVIDENCE,
+    CF_FEED,
 ];
 
 /// `logs` CF: the status-map root.
 const KEY_STATUS_ROOT: &[u8] = b"status_root";
 /// `logs` CF: `o` ‖ origin name → origin id.
 const PREFIX_ORIGIN_NAME: u8 = b'o';
-    CF_FEED,
 /// `logs` CF: `i` ‖ origin id → role ‖ size ‖ name.
 const PREFIX_ORIGIN_ID: u8 = b'i';
 
@@ -118,6 +124,12 @@ pub struct StorageOptions {
     /// `fsync` the WAL on every append. Turn off ONLY for bulk loading fixtures
     /// (benchmarks): a crash can then lose acknowledged appends.
     pub sync_writes: bool,
+    /// Memory for the upper levels of all logs' hash trees (proof cache), in bytes. Every
+    /// hash at level `>= L` is kept, with `L` the lowest level that fits all logs in this
+    /// budget: at 10^7 entries and 64 MiB, `L` = 4 (~40 MiB) and an inclusion proof reads
+    /// its 4 lowest siblings (one or two adjacent blocks) from RocksDB instead of ~24
+    /// scattered hashes. 0 turns the cache off.
+    pub proof_cache_bytes: usize,
 }
 
 impl Default for StorageOptions {
@@ -129,6 +141,7 @@ impl Default for StorageOptions {
             max_background_jobs: 2,
             max_open_files: 512,
             sync_writes: true,
+            proof_cache_bytes: 64 << 20,
         }
     }
 }
@@ -144,6 +157,8 @@ pub(crate) struct LogState {
     /// Serialises appends to this log (the single-writer rule; the CAS on the size makes
     /// a second writer fail instead of forking).
     pub append_lock: Mutex<()>,
+    /// The cached upper levels of this log's hash tree (never stale; see [`upper_hashes`]).
+    pub upper: RwLock<UpperHashes>,
 }
 
 #[derive(Debug, Default)]
@@ -166,6 +181,15 @@ pub struct RocksStorage {
     frozen: RwLock<HashSet<String>>,
     /// Serialises evidence updates.
     evidence_lock: Mutex<()>,
+    /// The number of feed items. Held across the write of any append that adds feed
+    /// items, so positions are dense and in commit order (taken before `status_root`).
+    feed_size: Mutex<u64>,
+    /// Serialises writes of items received from the parent's feed.
+    feed_received: Mutex<()>,
+    /// Serialises mirror index writes (the indexed-size compare-and-swap).
+    index_lock: Mutex<()>,
+    /// The byte budget of all logs' cached upper tree levels.
+    upper_budget: UpperHashBudget,
 }
 
 impl std::fmt::Debug for RocksStorage {
@@ -181,13 +205,6 @@ impl RocksStorage {
     /// Opens (creating if needed) the store at `path`. Runs WAL recovery, then loads the log
     /// registry, the status root and the set of frozen origins.
     pub fn open(path: impl AsRef<Path>, options: &StorageOptions) -> Result<RocksStorage> {
-    /// The number of feed items. Held across the write of any append that adds feed
-    /// items, so positions are dense and in commit order (taken before `status_root`).
-    feed_size: Mutex<u64>,
-    /// Serialises writes of items received from the parent's feed.
-    feed_received: Mutex<()>,
-    /// Serialises mirror index writes (the indexed-size compare-and-swap).
-    index_lock: Mutex<()>,
         let cache = Cache::new_lru_cache(options.block_cache_bytes);
         let db_opts = db_options(options);
         let cfs = ALL_CFS
@@ -203,9 +220,15 @@ impl RocksStorage {
             checkpoint_lock: Mutex::new(()),
             frozen: RwLock::new(HashSet::new()),
             evidence_lock: Mutex::new(()),
+            feed_size: Mutex::new(0),
+            feed_received: Mutex::new(()),
+            index_lock: Mutex::new(()),
+            upper_budget: UpperHashBudget::new(options.proof_cache_bytes),
         };
         store.load_registry()?;
         store.load_status_root()?;
+        let feed_size = store.load_feed_size()?;
+        *store.feed_lock()? = feed_size;
         store.load_frozen()?;
         Ok(store)
     }
@@ -218,15 +241,10 @@ impl RocksStorage {
     /// durability: the WAL already holds every acknowledged write.
     pub fn flush(&self) -> Result<()> {
         for name in ALL_CFS {
-            feed_size: Mutex::new(0),
-            feed_received: Mutex::new(()),
-            index_lock: Mutex::new(()),
             self.db
                 .flush_cf(self.cf(name)?)
                 .map_err(|e| StorageError::engine("flush", e))?;
         }
-        let feed_size = store.load_feed_size()?;
-        *store.feed_lock()? = feed_size;
         Ok(())
     }
 
@@ -356,6 +374,7 @@ impl RocksStorage {
             role,
             size: AtomicU64::new(0),
             append_lock: Mutex::new(()),
+            upper: RwLock::new(UpperHashes::new(self.upper_budget.min_level())),
         });
         reg.by_name.insert(origin.to_string(), state.clone());
         reg.by_id.insert(id, state);
@@ -416,14 +435,50 @@ impl RocksStorage {
                 role,
                 size: AtomicU64::new(size),
                 append_lock: Mutex::new(()),
+                upper: RwLock::new(UpperHashes::new(self.upper_budget.min_level())),
             });
             reg.by_name.insert(origin, state.clone());
             reg.by_id.insert(id, state);
         }
+        let states: Vec<Arc<LogState>> = reg.by_id.values().cloned().collect();
+        drop(reg);
+        // Slots for every committed hash at the cached levels; filled lazily by proofs, or
+        // at once by `warm_proof_cache`.
+        for state in &states {
+            self.grow_upper_hashes(state, state.size.load(Ordering::Acquire));
+        }
         Ok(())
     }
 
+    pub(crate) fn upper_budget_bytes(&self) -> usize {
+        self.upper_budget.allocated_bytes()
+    }
+
+    /// Allocates `state`'s cache slots up to the committed `size`, within the budget.
+    pub(crate) fn grow_upper_hashes(&self, state: &LogState, size: u64) {
+        self.upper_budget.grow(&state.upper, size, || {
+            self.registry
+                .read()
+                .map(|reg| reg.by_id.values().cloned().collect())
+                .unwrap_or_default()
+        });
+    }
+
     // ---- status root -------------------------------------------------------------------
+
+    pub(crate) fn feed_lock(&self) -> Result<MutexGuard<'_, u64>> {
+        self.feed_size.lock().map_err(|_| poisoned("feed size"))
+    }
+
+    pub(crate) fn index_lock(&self) -> Result<MutexGuard<'_, ()>> {
+        self.index_lock.lock().map_err(|_| poisoned("mirror index"))
+    }
+
+    pub(crate) fn feed_received_lock(&self) -> Result<MutexGuard<'_, ()>> {
+        self.feed_received
+            .lock()
+            .map_err(|_| poisoned("feed received"))
+    }
 
     pub(crate) fn lock_status_root(&self) -> Result<MutexGuard<'_, Hash>> {
         self.status_root.lock().map_err(|_| poisoned("status root"))
@@ -464,20 +519,6 @@ impl RocksStorage {
 
     pub(crate) fn lock_evidence(&self) -> Result<MutexGuard<'_, ()>> {
         self.evidence_lock.lock().map_err(|_| poisoned("evidence"))
-    pub(crate) fn feed_lock(&self) -> Result<MutexGuard<'_, u64>> {
-        self.feed_size.lock().map_err(|_| poisoned("feed size"))
-    }
-
-    pub(crate) fn index_lock(&self) -> Result<MutexGuard<'_, ()>> {
-        self.index_lock.lock().map_err(|_| poisoned("mirror index"))
-    }
-
-    pub(crate) fn feed_received_lock(&self) -> Result<MutexGuard<'_, ()>> {
-        self.feed_received
-            .lock()
-            .map_err(|_| poisoned("feed received"))
-    }
-
     }
 }
 
@@ -570,11 +611,18 @@ fn cf_options(name: &str, o: &StorageOptions, cache: &Cache) -> Options {
             opts.set_memtable_whole_key_filtering(true);
             // Every read of this CF is for a hash that exists (a miss means a damaged
             // store), and keys are appended in order so SSTs never overlap: a bloom filter
-            // on the last level would only cost cache space. Small (1 KiB) blocks: a proof
-            // touches ~log2(n) scattered hashes, so a cache miss should fetch little, and
-            // the bounded cache then holds 4x more distinct upper-tree positions.
+            // on the last level would only cost cache space.
             opts.set_optimize_filters_for_hits(true);
-            table.set_block_size(1024);
+            // 4 KiB blocks: the upper tree levels come from the proof cache
+            // (`upper_hashes`), so what a proof still reads here is the neighbourhood of its
+            // leaf (the ~2^L records around it, a few KiB of consecutive keys): one or two
+            // 4 KiB blocks. Partitioned index: a 64 MiB SST has one index block of ~300 KiB
+            // otherwise, and a proof that misses it in the cache pays for reading all of it;
+            // partitions are 4 KiB, and only the small top level is pinned.
+            table.set_block_size(4096);
+            table.set_index_type(BlockBasedIndexType::TwoLevelIndexSearch);
+            table.set_partition_filters(true);
+            table.set_metadata_block_size(4096);
             opts.set_compression_type(DBCompressionType::None);
             opts.set_write_buffer_size(o.write_buffer_bytes);
         }
