@@ -29,7 +29,7 @@ pub use derive::{apply_entry, list_kind_name};
 pub use hashing::{internal_hash, leaf_hash, EMPTY_SUBTREE, INTERNAL_TAG, LEAF_TAG};
 pub use proof::{
     prove, verify_absence, verify_presence, verify_status, StatusProof, Terminal,
-    MAX_STATUS_PROOF_BYTES,
+    MAX_STATUS_PROOF_BYTES, PROOF_READ_DEPTHS,
 };
 pub use status::{Listing, SubjectStatus, MAX_STATUS_RECORDS, VALUE_HASH_DOMAIN};
 pub use store::{MemoryNodeStore, Node, NodeKey, NodeStore, MAX_DEPTH};

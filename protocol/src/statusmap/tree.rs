@@ -111,7 +111,11 @@ pub(crate) fn fetch_checked(
 }
 
 /// A stored node must hash to what its parent says, and sit where the tree's shape puts it.
-fn check_node(key: &NodeKey, expected: &Hash, node: &Node) -> Result<(), StatusMapError> {
+pub(crate) fn check_node(
+    key: &NodeKey,
+    expected: &Hash,
+    node: &Node,
+) -> Result<(), StatusMapError> {
     let corrupt = |reason| StatusMapError::CorruptNode { key: *key, reason };
     if node.hash() != *expected {
         return Err(corrupt("hash differs from the one its parent names"));
