@@ -1,7 +1,10 @@
 //! Status-map proofs from RocksDB: size and latency at 100,000 subjects (and 1,000,000 with
 //! `CREDX_BENCH_1E6_SUBJECTS=1`), plus the cost of building the map through appends.
 //!
-//! `CARGO_TARGET_DIR=/root/.cache/credx/target cargo bench -p credx-storage --bench status`
+//! `source scripts/env.sh && CREDX_BENCH_1E6_SUBJECTS=1 cargo bench --workspace --bench status`
+//!
+//! A proof reads the nodes on the subject's path 32 depths per `multi_get`
+//! (`credx_protocol::statusmap::PROOF_READ_DEPTHS`): one call for almost every proof.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
