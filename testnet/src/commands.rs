@@ -1,0 +1,211 @@
+//! The subcommands: `up`, `load`, `report`, `down`, `demo`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::error::TestnetError;
+use crate::load::LoadSummary;
+use crate::manifest::Manifest;
+use crate::process;
+use crate::report::{self, Report};
+use crate::setup;
+use crate::topology::Topology;
+
+/// How long `up` waits for every node's `/healthz`.
+const HEALTHY_WITHIN: Duration = Duration::from_secs(60);
+/// How long `down` waits after SIGTERM before SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(30);
+/// How long `demo` waits for convergence after the load.
+const DEMO_CONVERGE_WITHIN: Duration = Duration::from_secs(60);
+
+pub fn client() -> Result<reqwest::Client, TestnetError> {
+    reqwest::Client::builder()
+        .build()
+        .map_err(|e| TestnetError::Client(e.to_string()))
+}
+
+/// Starts the testnet in `dir`: a new one, or the one already there if none of its nodes
+/// runs (its data kept). Returns the manifest with the pids.
+pub async fn up(dir: &Path, topology: Topology) -> Result<Manifest, TestnetError> {
+    let mut manifest = if Manifest::exists(dir) {
+        let manifest = Manifest::load(dir)?;
+        let running: Vec<String> = manifest
+            .nodes
+            .iter()
+            .filter_map(|n| process::running_pid(n).map(|pid| format!("{} pid {pid}", n.origin)))
+            .collect();
+        if !running.is_empty() {
+            return Err(TestnetError::AlreadyRunning {
+                dir: dir.to_owned(),
+                running: running.join(", "),
+            });
+        }
+        if manifest.topology != topology.name() {
+            return Err(TestnetError::TopologyMismatch {
+                dir: dir.to_owned(),
+                found: manifest.topology.clone(),
+                asked: topology.name().to_owned(),
+            });
+        }
+        println!(
+            "up: restarting the {} testnet in {}",
+            manifest.topology,
+            dir.display()
+        );
+        manifest
+    } else {
+        let bin = process::find_node_bin()?;
+        println!(
+            "up: generating a {} testnet ({} nodes) in {}",
+            topology.name(),
+            topology.nodes().len(),
+            dir.display()
+        );
+        setup::generate(dir, topology, &bin)?
+    };
+    // The binary may have been rebuilt or moved since the manifest was written.
+    if !manifest.node_bin.is_file() {
+        manifest.node_bin = process::find_node_bin()?;
+    }
+    let dir = dir.canonicalize().map_err(TestnetError::io(dir))?;
+    let started = start_all(&dir, &mut manifest).await;
+    if let Err(e) = started {
+        // Leave nothing half-started behind.
+        let _ = process::stop_all(&manifest.nodes, STOP_GRACE);
+        for node in &mut manifest.nodes {
+            node.pid = None;
+        }
+        let _ = manifest.save(&dir);
+        return Err(e);
+    }
+    print_nodes(&manifest);
+    println!("up: all {} nodes healthy", manifest.nodes.len());
+    Ok(manifest)
+}
+
+async fn start_all(dir: &Path, manifest: &mut Manifest) -> Result<(), TestnetError> {
+    let bin = manifest.node_bin.clone();
+    for i in 0..manifest.nodes.len() {
+        let pid = process::spawn(&manifest.nodes[i], &bin)?;
+        manifest.nodes[i].pid = Some(pid);
+        // Saved after every start, so `down` finds whatever did start.
+        manifest.save(dir)?;
+    }
+    process::wait_healthy(&client()?, &manifest.nodes, HEALTHY_WITHIN).await
+}
+
+fn print_nodes(manifest: &Manifest) {
+    println!(
+        "{:<14} {:<8} {:<22} {:<16} {:>8}  name",
+        "node", "level", "http", "quic", "pid"
+    );
+    for node in &manifest.nodes {
+        println!(
+            "{:<14} {:<8} {:<22} {:<16} {:>8}  {}",
+            node.origin,
+            node.level,
+            node.url(""),
+            node.quic.map_or_else(|| "-".to_owned(), |q| q.to_string()),
+            node.pid.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+            node.name,
+        );
+    }
+}
+
+/// Drives the load; an error when some record was not stored.
+pub async fn load(dir: &Path, rate: f64, seconds: f64) -> Result<LoadSummary, TestnetError> {
+    let manifest = Manifest::load(dir)?;
+    if !(seconds > 0.0 && seconds.is_finite()) {
+        return Err(TestnetError::LoadParameters { rate, seconds });
+    }
+    let summary = crate::load::run(&manifest, rate, Duration::from_secs_f64(seconds)).await?;
+    let failed = summary.sent.saturating_sub(summary.accepted);
+    if failed > 0 {
+        return Err(TestnetError::LoadFailed {
+            sent: summary.sent,
+            failed,
+            first: summary.first_problem.clone().unwrap_or_default(),
+        });
+    }
+    Ok(summary)
+}
+
+/// Prints the report; with `wait`, first waits up to that long for convergence, and then
+/// not converging is an error. Re-sent verified entries are always an error.
+pub async fn report(dir: &Path, wait: Option<Duration>) -> Result<Report, TestnetError> {
+    let manifest = Manifest::load(dir)?;
+    let client = client()?;
+    let (report, converged) = match wait {
+        Some(limit) => report::wait_converged(&client, &manifest, limit).await,
+        None => {
+            let report = report::collect(&client, &manifest).await;
+            let converged = report.converged();
+            (report, converged)
+        }
+    };
+    print!("{}", report::render(&report));
+    report::check_resent_verified(&report)?;
+    if let (Some(limit), false) = (wait, converged) {
+        return Err(TestnetError::NotConverged {
+            seconds: limit.as_secs(),
+            detail: report.lagging().join("; "),
+        });
+    }
+    Ok(report)
+}
+
+/// Stops every node (SIGTERM, then SIGKILL after the grace period); data is kept.
+pub fn down(dir: &Path) -> Result<(), TestnetError> {
+    let mut manifest = Manifest::load(dir)?;
+    let stopped = process::stop_all(&manifest.nodes, STOP_GRACE)?;
+    for node in &mut manifest.nodes {
+        node.pid = None;
+    }
+    manifest.save(dir)?;
+    println!(
+        "down: {} stopped by SIGTERM, {} killed after {} s, {} not running; data kept in {}",
+        stopped.terminated.len(),
+        stopped.killed.len(),
+        STOP_GRACE.as_secs(),
+        stopped.not_running.len(),
+        dir.display()
+    );
+    if !stopped.killed.is_empty() {
+        println!("down: killed: {}", stopped.killed.join(", "));
+    }
+    Ok(())
+}
+
+/// `up` (default topology), 200 records/s for 20 s, the report once converged, the
+/// addresses; the federation is left running.
+pub async fn demo(dir: &Path) -> Result<(), TestnetError> {
+    let manifest = up(dir, Topology::Default).await?;
+    println!();
+    load(dir, 200.0, 20.0).await?;
+    println!(
+        "\nreport (waiting up to {} s for convergence):",
+        DEMO_CONVERGE_WITHIN.as_secs()
+    );
+    let started = std::time::Instant::now();
+    let outcome = report(dir, Some(DEMO_CONVERGE_WITHIN)).await;
+    if outcome.is_ok() {
+        println!(
+            "converged {:.1} s after the load ended",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    println!("\nnodes (HTTP: department API /v1/..., /metrics, /healthz, /openapi.json):");
+    for node in &manifest.nodes {
+        println!("  {:<14} {:<24} {}", node.origin, node.url(""), node.name);
+    }
+    println!(
+        "\ntokens: {}/tokens/<origin>.token; logs: {}/nodes/<origin>/node.log",
+        dir.display(),
+        dir.display()
+    );
+    println!(
+        "the federation keeps running; stop it with: credx-testnet down --dir {}",
+        dir.display()
+    );
+    outcome.map(|_| ())
+}

@@ -1,0 +1,265 @@
+//! `load`: synthetic records submitted to every county through the department API, with
+//! the county's own token, at a chosen total rate.
+//!
+//! Each county gets an equal share of the rate. Every tick (250 ms) a county's task sends
+//! one batch of the records due by then; a batch answered late makes the next one larger,
+//! so the total over the run is `rate × duration` whatever the latency.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::error::TestnetError;
+use crate::manifest::{Manifest, NodeEntry};
+use crate::records::RecordMix;
+
+const TICK: Duration = Duration::from_millis(250);
+
+/// What a load run did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadSummary {
+    pub sent: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    /// Records in requests that got no answer or an error status.
+    pub failed: u64,
+    pub penalties: u64,
+    pub seconds: f64,
+    /// The first rejection or failure, to show.
+    pub first_problem: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    sent: AtomicU64,
+    accepted: AtomicU64,
+    rejected: AtomicU64,
+    failed: AtomicU64,
+    penalties: AtomicU64,
+    first_problem: Mutex<Option<String>>,
+}
+
+impl Counters {
+    fn problem(&self, text: String) {
+        if let Ok(mut first) = self.first_problem.lock() {
+            first.get_or_insert(text);
+        }
+    }
+}
+
+/// Submits `rate` records/s in total for `duration` to every county of `manifest`,
+/// printing progress every second.
+pub async fn run(
+    manifest: &Manifest,
+    rate: f64,
+    duration: Duration,
+) -> Result<LoadSummary, TestnetError> {
+    if !(rate > 0.0 && duration > Duration::ZERO && rate.is_finite()) {
+        return Err(TestnetError::LoadParameters {
+            rate,
+            seconds: duration.as_secs_f64(),
+        });
+    }
+    let counties: Vec<&NodeEntry> = manifest.counties().collect();
+    if counties.is_empty() {
+        return Err(TestnetError::NoCounty);
+    }
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| TestnetError::Client(e.to_string()))?;
+    let per_county = rate / counties.len() as f64;
+    let run_tag = format!("L{:X}", crate::process::unix_ms() / 1000);
+    // "Today" for the API is the date in China Standard Time (UTC+8).
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    println!(
+        "load: {rate} records/s for {} s to {} count{} ({per_county:.1}/s each), run {run_tag}",
+        duration.as_secs_f64(),
+        counties.len(),
+        if counties.len() == 1 { "y" } else { "ies" }
+    );
+    let counters = Arc::new(Counters::default());
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for county in counties {
+        let mix = mix_for(county, &run_tag, today)?;
+        let target = County {
+            url: county.url("/v1/records"),
+            token: county.token()?,
+            origin: county.origin.clone(),
+            mix,
+        };
+        let client = client.clone();
+        let counters = Arc::clone(&counters);
+        tasks.push(tokio::spawn(async move {
+            target
+                .drive(&client, per_county, duration, started, &counters)
+                .await;
+        }));
+    }
+    let progress = tokio::spawn(print_progress(Arc::clone(&counters), started));
+    for task in tasks {
+        // A task that panicked leaves its records uncounted; the totals show the gap.
+        let _ = task.await;
+    }
+    progress.abort();
+    let summary = LoadSummary {
+        sent: counters.sent.load(Ordering::Relaxed),
+        accepted: counters.accepted.load(Ordering::Relaxed),
+        rejected: counters.rejected.load(Ordering::Relaxed),
+        failed: counters.failed.load(Ordering::Relaxed),
+        penalties: counters.penalties.load(Ordering::Relaxed),
+        seconds: started.elapsed().as_secs_f64(),
+        first_problem: counters.first_problem.lock().ok().and_then(|p| p.clone()),
+    };
+    println!(
+        "load: done in {:.1} s: sent {}, accepted {} ({} licences, {} penalties), rejected {}, failed {} ({:.0} records/s accepted)",
+        summary.seconds,
+        summary.sent,
+        summary.accepted,
+        summary.sent.saturating_sub(summary.penalties),
+        summary.penalties,
+        summary.rejected,
+        summary.failed,
+        summary.accepted as f64 / summary.seconds.max(1e-9)
+    );
+    Ok(summary)
+}
+
+fn mix_for(
+    county: &NodeEntry,
+    run: &str,
+    today: chrono::NaiveDate,
+) -> Result<RecordMix, TestnetError> {
+    let missing = |what: &str| TestnetError::Records {
+        division: county.division.clone().unwrap_or_default(),
+        reason: format!("{} has no {what} in the manifest", county.origin),
+    };
+    let division = county
+        .division
+        .as_deref()
+        .ok_or_else(|| missing("division"))?;
+    let licensing = county
+        .authorities
+        .first()
+        .ok_or_else(|| missing("licensing authority"))?;
+    let regulator = county
+        .authorities
+        .get(1)
+        .ok_or_else(|| missing("regulator"))?;
+    Ok(RecordMix::new(
+        division,
+        &county.name,
+        licensing,
+        regulator,
+        run,
+        today,
+    ))
+}
+
+async fn print_progress(counters: Arc<Counters>, started: Instant) {
+    let mut interval = tokio::time::interval(Duration::from_secs(1));
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        let elapsed = started.elapsed().as_secs_f64();
+        let accepted = counters.accepted.load(Ordering::Relaxed);
+        println!(
+            "[{elapsed:>5.1} s] sent {}, accepted {accepted}, rejected {}, failed {} ({:.0} records/s)",
+            counters.sent.load(Ordering::Relaxed),
+            counters.rejected.load(Ordering::Relaxed),
+            counters.failed.load(Ordering::Relaxed),
+            accepted as f64 / elapsed.max(1e-9)
+        );
+    }
+}
+
+/// One county's share of the load.
+struct County {
+    url: String,
+    token: String,
+    origin: String,
+    mix: RecordMix,
+}
+
+impl County {
+    async fn drive(
+        &self,
+        client: &reqwest::Client,
+        rate: f64,
+        duration: Duration,
+        started: Instant,
+        counters: &Counters,
+    ) {
+        let total = (rate * duration.as_secs_f64()).floor() as u64;
+        let mut next = 0u64;
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::from_std(started), TICK);
+        while next < total {
+            tick.tick().await;
+            let elapsed = started.elapsed().min(duration);
+            let due = ((rate * elapsed.as_secs_f64()).floor() as u64).min(total);
+            // One request carries at most the API's batch limit.
+            let to = due.min(next + credx_node::api::MAX_BATCH_RECORDS as u64);
+            if to > next {
+                self.send(client, next, to, counters).await;
+                next = to;
+            }
+        }
+    }
+
+    async fn send(&self, client: &reqwest::Client, from: u64, to: u64, counters: &Counters) {
+        let count = to - from;
+        counters.sent.fetch_add(count, Ordering::Relaxed);
+        let penalties = (from..to).filter(|&n| RecordMix::is_penalty(n)).count() as u64;
+        counters.penalties.fetch_add(penalties, Ordering::Relaxed);
+        let records: Result<Vec<Value>, TestnetError> =
+            (from..to).map(|n| self.mix.record(n)).collect();
+        let records = match records {
+            Ok(records) => records,
+            Err(e) => {
+                counters.failed.fetch_add(count, Ordering::Relaxed);
+                counters.problem(e.to_string());
+                return;
+            }
+        };
+        let answer = client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(&records)
+            .send()
+            .await;
+        let response = match answer {
+            Ok(response) => response,
+            Err(e) => {
+                counters.failed.fetch_add(count, Ordering::Relaxed);
+                counters.problem(format!("{}: POST {}: {e}", self.origin, self.url));
+                return;
+            }
+        };
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            counters.failed.fetch_add(count, Ordering::Relaxed);
+            counters.problem(format!("{}: HTTP {status}: {body}", self.origin));
+            return;
+        }
+        let accepted = body["accepted"].as_u64().unwrap_or(0);
+        let rejected = body["rejected"].as_u64().unwrap_or(0);
+        counters.accepted.fetch_add(accepted, Ordering::Relaxed);
+        counters.rejected.fetch_add(rejected, Ordering::Relaxed);
+        // Records the answer does not account for (a malformed answer) count as failed.
+        counters
+            .failed
+            .fetch_add(count.saturating_sub(accepted + rejected), Ordering::Relaxed);
+        if rejected > 0 {
+            let first = body["results"]
+                .as_array()
+                .and_then(|r| r.iter().find(|x| x["outcome"] == "rejected"))
+                .map(|r| r["findings"].to_string())
+                .unwrap_or_default();
+            counters.problem(format!("{}: rejected: {first}", self.origin));
+        }
+    }
+}
