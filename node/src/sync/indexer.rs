@@ -6,6 +6,7 @@
 //! indexed size in one atomic write, so after a restart the indexer resumes where the last
 //! durable range ended.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -16,6 +17,12 @@ use credx_storage::{index_mirror, LogRole, Storage};
 const INDEX_BATCH: u64 = 4_096;
 /// How long the thread sleeps when not woken (it also catches up after a restart).
 const IDLE_POLL: Duration = Duration::from_secs(1);
+/// While children are pushing, indexing waits (the two share the machine's cores and a
+/// cosignature must not wait for indexes) — unless a mirror's backlog reaches this many
+/// entries, which bounds how far queries and the status map can fall behind.
+const MAX_DEFERRED_BACKLOG: u64 = 262_144;
+/// How long a deferring indexer waits before looking again.
+const DEFER_POLL: Duration = Duration::from_millis(20);
 
 #[derive(Default)]
 struct Signal {
@@ -29,6 +36,8 @@ struct Signal {
 /// Handle to the indexer thread; stops it on drop.
 pub struct MirrorIndexer {
     shared: Arc<(Mutex<Signal>, Condvar)>,
+    /// Receive sessions in progress.
+    active: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -47,14 +56,26 @@ impl MirrorIndexer {
             }),
             Condvar::new(),
         ));
+        let active = Arc::new(AtomicUsize::new(0));
         let thread_shared = Arc::clone(&shared);
+        let thread_active = Arc::clone(&active);
         let thread = std::thread::Builder::new()
             .name("credx-mirror-indexer".into())
-            .spawn(move || run(store, thread_shared))?;
+            .spawn(move || run(store, thread_shared, thread_active))?;
         Ok(MirrorIndexer {
             shared,
+            active,
             thread: Some(thread),
         })
+    }
+
+    /// Marks a receive session in progress until the guard is dropped; meanwhile indexing
+    /// defers to it (up to the backlog bound).
+    pub fn session_active(&self) -> ActiveSession {
+        self.active.fetch_add(1, Ordering::AcqRel);
+        ActiveSession {
+            active: Arc::clone(&self.active),
+        }
     }
 
     /// New mirror entries are durable: index them.
@@ -101,7 +122,19 @@ impl Drop for MirrorIndexer {
     }
 }
 
-fn run(store: Arc<dyn Storage>, shared: Arc<(Mutex<Signal>, Condvar)>) {
+/// A receive session in progress (see [`MirrorIndexer::session_active`]).
+#[derive(Debug)]
+pub struct ActiveSession {
+    active: Arc<AtomicUsize>,
+}
+
+impl Drop for ActiveSession {
+    fn drop(&mut self) {
+        self.active.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn run(store: Arc<dyn Storage>, shared: Arc<(Mutex<Signal>, Condvar)>, active: Arc<AtomicUsize>) {
     let (lock, cvar) = &*shared;
     loop {
         {
@@ -122,7 +155,7 @@ fn run(store: Arc<dyn Storage>, shared: Arc<(Mutex<Signal>, Condvar)>) {
             }
             signal.dirty = false;
         }
-        match index_all(store.as_ref(), &shared) {
+        match index_all(store.as_ref(), &shared, &active) {
             Ok(true) => {
                 // More may be pending: go round again without waiting.
                 let mut signal = lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -143,6 +176,7 @@ fn run(store: Arc<dyn Storage>, shared: Arc<(Mutex<Signal>, Condvar)>) {
 fn index_all(
     store: &dyn Storage,
     shared: &(Mutex<Signal>, Condvar),
+    active: &AtomicUsize,
 ) -> Result<bool, credx_storage::StorageError> {
     let mut any = false;
     for log in store.logs()? {
@@ -152,6 +186,15 @@ fn index_all(
         loop {
             if shared.0.lock().map(|s| s.stop).unwrap_or(true) {
                 return Ok(any);
+            }
+            if active.load(Ordering::Acquire) > 0 {
+                let backlog = store
+                    .log_size(&log.origin)?
+                    .saturating_sub(store.indexed_size(&log.origin)?);
+                if backlog > 0 && backlog < MAX_DEFERRED_BACKLOG {
+                    std::thread::sleep(DEFER_POLL);
+                    continue;
+                }
             }
             let indexed = index_mirror(store, &log.origin, INDEX_BATCH)?;
             if indexed == 0 {
