@@ -420,12 +420,14 @@ impl Daemon {
             Some(addr) => addr,
             None => dial_only_address(config.parent.as_ref()).await,
         };
-        let transport = Transport::bind(
+        // The reset key is derived from the node's TLS key, so it survives a restart.
+        let transport = Transport::bind_with_reset_secret(
             bind_addr,
             server,
             client,
             authorizer,
             config.transport_limits(),
+            credentials.tls().to_pem().private_key_pem.as_bytes(),
         )
         .map_err(|source| DaemonError::Quic {
             addr: bind_addr,

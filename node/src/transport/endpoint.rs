@@ -75,12 +75,39 @@ impl std::fmt::Debug for Transport {
 impl Transport {
     /// Binds a UDP socket on `addr` (port 0 picks one). Must run inside a tokio runtime.
     /// Without `server` the endpoint only dials out (a county node behind a firewall).
+    /// The stateless-reset key is random: see [`Transport::bind_with_reset_secret`].
     pub fn bind(
         addr: SocketAddr,
         server: Option<Arc<rustls::ServerConfig>>,
         client: Arc<rustls::ClientConfig>,
         authorizer: Arc<dyn PeerAuthorizer>,
         limits: TransportLimits,
+    ) -> Result<Self, TransportError> {
+        Self::bind_inner(addr, server, client, authorizer, limits, None)
+    }
+
+    /// As [`Transport::bind`], with the QUIC stateless-reset key derived from `secret`
+    /// (e.g. from the node's TLS key). A node restarted after a crash then answers packets
+    /// of its peers' old connections with a valid stateless reset, and they reconnect at
+    /// once instead of waiting for their idle timeout.
+    pub fn bind_with_reset_secret(
+        addr: SocketAddr,
+        server: Option<Arc<rustls::ServerConfig>>,
+        client: Arc<rustls::ClientConfig>,
+        authorizer: Arc<dyn PeerAuthorizer>,
+        limits: TransportLimits,
+        secret: &[u8],
+    ) -> Result<Self, TransportError> {
+        Self::bind_inner(addr, server, client, authorizer, limits, Some(secret))
+    }
+
+    fn bind_inner(
+        addr: SocketAddr,
+        server: Option<Arc<rustls::ServerConfig>>,
+        client: Arc<rustls::ClientConfig>,
+        authorizer: Arc<dyn PeerAuthorizer>,
+        limits: TransportLimits,
+        reset_secret: Option<&[u8]>,
     ) -> Result<Self, TransportError> {
         limits.validate().map_err(TransportError::InvalidLimits)?;
         // quinn would panic when wrapping the socket outside a runtime.
@@ -112,8 +139,19 @@ impl Transport {
 
         let socket = udp_socket(addr, limits.socket_buffer_bytes)
             .map_err(|source| TransportError::Bind { addr, source })?;
+        let endpoint_config = match reset_secret {
+            Some(secret) => {
+                use sha2::Digest;
+                let mut seed = sha2::Sha256::new();
+                seed.update(b"credx/1 QUIC stateless reset\0");
+                seed.update(secret);
+                let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &seed.finalize());
+                quinn::EndpointConfig::new(Arc::new(key))
+            }
+            None => quinn::EndpointConfig::default(),
+        };
         let endpoint = quinn::Endpoint::new(
-            quinn::EndpointConfig::default(),
+            endpoint_config,
             server_config,
             socket,
             Arc::new(quinn::TokioRuntime),
