@@ -270,6 +270,7 @@ impl Sequencer {
             guard: guard.clone(),
             origin: origin.clone(),
             last_anchor: (0, Instant::now()),
+            last_anchored_root: None,
             config,
         };
         let thread = std::thread::Builder::new()
@@ -387,6 +388,8 @@ struct Worker<S, P> {
     origin: String,
     /// (log size, time) of the last anchor.
     last_anchor: (u64, Instant),
+    /// The status-map root the last anchor committed (`None`: none yet this run).
+    last_anchored_root: Option<Hash>,
     config: SequencerConfig,
 }
 
@@ -399,9 +402,21 @@ impl<S: Storage + 'static, P: BatchPlanner> Worker<S, P> {
         loop {
             let first = match carried.take() {
                 Some(s) => s,
-                None => match rx.recv() {
-                    Ok(s) => s,
-                    Err(_) => return,
+                None => match self.config.anchor.every {
+                    None => match rx.recv() {
+                        Ok(s) => s,
+                        Err(_) => return,
+                    },
+                    // Idle for a whole anchor interval: a node that only receives mirrors
+                    // still changes the status map, so anchor it on its own.
+                    Some(every) => match rx.recv_timeout(every) {
+                        Ok(s) => s,
+                        Err(RecvTimeoutError::Timeout) => {
+                            self.anchor_when_idle();
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    },
                 },
             };
             let mut count = first.entries.len();
@@ -422,6 +437,30 @@ impl<S: Storage + 'static, P: BatchPlanner> Worker<S, P> {
                 }
             }
             self.process(subs);
+        }
+    }
+
+    /// Appends an anchor-only batch when the status map changed since the last anchor.
+    fn anchor_when_idle(&mut self) {
+        let root = match self.store.status_root() {
+            Ok(root) => root,
+            Err(e) => {
+                tracing::warn!(origin = %self.origin, error = %e, "reading the status root to anchor it");
+                return;
+            }
+        };
+        let due = self
+            .config
+            .anchor
+            .every
+            .is_some_and(|every| self.last_anchor.1.elapsed() >= every);
+        if !due || self.last_anchored_root == Some(root) {
+            return;
+        }
+        if let Err(e) = self.commit(Vec::new()) {
+            // Not anchored after all: try again at the next idle interval.
+            self.last_anchored_root = None;
+            tracing::warn!(origin = %self.origin, error = %e, "idle anchor failed");
         }
     }
 
@@ -449,6 +488,7 @@ impl<S: Storage + 'static, P: BatchPlanner> Worker<S, P> {
                 }
             }
             Err(e) => {
+                self.last_anchored_root = None;
                 tracing::warn!(origin = %self.origin, error = %e, "sequencer batch failed");
                 for reply in replies {
                     let _ = reply.send(Err(e.clone()));
@@ -509,6 +549,7 @@ impl<S: Storage + 'static, P: BatchPlanner> Worker<S, P> {
         match self.planner.anchor_entry(root, size) {
             Ok(Some(anchor)) => {
                 entries.insert(0, anchor);
+                self.last_anchored_root = Some(root);
                 Ok(true)
             }
             Ok(None) => Ok(false),
