@@ -17,6 +17,13 @@ use super::submit::{submit_batch, BatchReport};
 use super::tokens::View;
 use super::views::{parse_subject, subject_view, SubjectQuery, SubjectView};
 use super::withdraw::{withdraw, WithdrawRequest, WithdrawResponse};
+use super::workflows::{
+    approve_repair, open_objection, remove_listing, resolve_objection, submit_list_entry,
+    ListEntryResponse, ObjectionRequest, RemoveRequest, RepairRefusalBody, RepairRequest,
+    ResolveRequest, WorkflowError, WorkflowResponse,
+};
+use axum::extract::rejection::PathRejection;
+use credx_protocol::record::ListEntry;
 
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -191,4 +198,156 @@ pub(crate) async fn get_report_html(
         Ok(Html(render_html(&report)))
     })
     .await
+}
+
+/// Put a subject on a credit list (严重失信主体名单, 守信红名单, 重点关注名单, 失信被执行人):
+/// a list entry with its measures and period, checked by the protocol's list rules. A
+/// known determining unit + document number makes an amendment.
+#[utoipa::path(
+    post,
+    path = "/v1/lists",
+    tag = "workflows",
+    request_body(content = Object, description = "A list entry (credit-data.md §4.7): kind, subject, determining_unit, basis, document_no, reason, listed_on, valid_until, severity, status (Active), measures, remedy, source_unit.", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The list entry is durable and checkpointed", body = ListEntryResponse),
+        (status = 400, description = "The entry breaks a list rule (every finding is named)", body = ErrorBody),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 403, description = "The token may not act for the determining unit", body = ErrorBody),
+    ),
+    security(("department_token" = []))
+)]
+pub(crate) async fn post_list_entry(
+    State(state): State<ApiState>,
+    caller: Caller,
+    body: Result<Json<ListEntry>, JsonRejection>,
+) -> Result<Json<ListEntryResponse>, ApiError> {
+    let department = caller.department()?.clone();
+    let Json(list) = body.map_err(|e| ApiError::InvalidJson(e.body_text()))?;
+    blocking(move || submit_list_entry(&state, &department, list))
+        .await
+        .map(Json)
+}
+
+/// Open an objection (异议) on a record: measures of the listing are suspended while
+/// verifying when the list says so (every list but the courts' 失信被执行人), or as asked.
+#[utoipa::path(
+    post,
+    path = "/v1/objections",
+    tag = "workflows",
+    request_body = ObjectionRequest,
+    responses(
+        (status = 200, description = "The objection entry is durable and checkpointed", body = WorkflowResponse),
+        (status = 400, description = "A field is missing or invalid", body = ErrorBody),
+        (status = 403, description = "The token may not act for the target's authority", body = ErrorBody),
+        (status = 404, description = "No such entry", body = ErrorBody),
+        (status = 409, description = "Objection id taken, an objection is open, or the target is superseded", body = ErrorBody),
+    ),
+    security(("department_token" = []))
+)]
+pub(crate) async fn post_objection(
+    State(state): State<ApiState>,
+    caller: Caller,
+    body: Result<Json<ObjectionRequest>, JsonRejection>,
+) -> Result<Json<WorkflowResponse>, ApiError> {
+    let department = caller.department()?.clone();
+    let Json(request) = body.map_err(|e| ApiError::InvalidJson(e.body_text()))?;
+    blocking(move || open_objection(&state, &department, request))
+        .await
+        .map(Json)
+}
+
+/// Decide an open objection: upheld lifts the listing and its measures; dismissed or
+/// rejected resumes suspended measures.
+#[utoipa::path(
+    post,
+    path = "/v1/objections/{id}/resolve",
+    tag = "workflows",
+    params(("id" = String, Path, description = "The objection_id given when it was opened")),
+    request_body = ResolveRequest,
+    responses(
+        (status = 200, description = "The resolution entry is durable and checkpointed", body = WorkflowResponse),
+        (status = 400, description = "A field is missing or invalid", body = ErrorBody),
+        (status = 403, description = "The token may not act for the target's authority", body = ErrorBody),
+        (status = 404, description = "No open objection with this id on the target", body = ErrorBody),
+    ),
+    security(("department_token" = []))
+)]
+pub(crate) async fn post_resolve_objection(
+    State(state): State<ApiState>,
+    caller: Caller,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Json<ResolveRequest>, JsonRejection>,
+) -> Result<Json<WorkflowResponse>, ApiError> {
+    let department = caller.department()?.clone();
+    let Path(id) = id.map_err(|e| ApiError::InvalidField {
+        field: "id",
+        reason: e.body_text(),
+    })?;
+    let Json(request) = body.map_err(|e| ApiError::InvalidJson(e.body_text()))?;
+    blocking(move || resolve_objection(&state, &department, &id, request))
+        .await
+        .map(Json)
+}
+
+/// Approve a credit repair (信用修复): checked against the period rules (NDRC order No. 36
+/// conditions (1)–(4)); publication ends, sharing stops and the listing's measures are
+/// lifted.
+#[utoipa::path(
+    post,
+    path = "/v1/repairs",
+    tag = "workflows",
+    request_body = RepairRequest,
+    responses(
+        (status = 200, description = "The repair entry is durable and checkpointed", body = WorkflowResponse),
+        (status = 400, description = "A field is invalid, or the record has nothing to repair", body = ErrorBody),
+        (status = 403, description = "The token may not act for the target's authority", body = ErrorBody),
+        (status = 404, description = "No such entry", body = ErrorBody),
+        (status = 409, description = "Already repaired, or the target is superseded", body = ErrorBody),
+        (status = 422, description = "Not eligible yet: every unmet rule and the earliest date", body = RepairRefusalBody),
+    ),
+    security(("department_token" = []))
+)]
+pub(crate) async fn post_repair(
+    State(state): State<ApiState>,
+    caller: Caller,
+    body: Result<Json<RepairRequest>, JsonRejection>,
+) -> Result<Json<WorkflowResponse>, WorkflowError> {
+    let department = caller.department()?.clone();
+    let Json(request) = body.map_err(|e| ApiError::InvalidJson(e.body_text()))?;
+    blocking(move || Ok(approve_repair(&state, &department, request)))
+        .await?
+        .map(Json)
+}
+
+/// Remove a listing before its period ends (移出), e.g. on performance.
+#[utoipa::path(
+    post,
+    path = "/v1/lists/{target}/remove",
+    tag = "workflows",
+    params(("target" = String, Path, description = "The list entry as `<origin>:<index>`")),
+    request_body = RemoveRequest,
+    responses(
+        (status = 200, description = "The removal entry is durable and checkpointed", body = WorkflowResponse),
+        (status = 400, description = "A field is missing or invalid", body = ErrorBody),
+        (status = 403, description = "The token may not act for the target's authority", body = ErrorBody),
+        (status = 404, description = "No such entry", body = ErrorBody),
+        (status = 409, description = "Not a current listing", body = ErrorBody),
+    ),
+    security(("department_token" = []))
+)]
+pub(crate) async fn post_remove_listing(
+    State(state): State<ApiState>,
+    caller: Caller,
+    target: Result<Path<String>, PathRejection>,
+    body: Result<Json<RemoveRequest>, JsonRejection>,
+) -> Result<Json<WorkflowResponse>, ApiError> {
+    let department = caller.department()?.clone();
+    let Path(target) = target.map_err(|e| ApiError::InvalidField {
+        field: "target",
+        reason: e.body_text(),
+    })?;
+    let Json(request) = body.map_err(|e| ApiError::InvalidJson(e.body_text()))?;
+    blocking(move || remove_listing(&state, &department, &target, request))
+        .await
+        .map(Json)
 }

@@ -7,6 +7,9 @@
 //! * `GET /v1/subjects/{code}` — public or shared view of a subject ([`views`]), with
 //!   [`mask`] and [`publication`] deciding what the public sees.
 //! * `GET /v1/subjects/{code}/report` and `/report.html` — the credit report ([`report`]).
+//! * `POST /v1/lists`, `/v1/lists/{target}/remove`, `/v1/objections`,
+//!   `/v1/objections/{id}/resolve`, `/v1/repairs` — credit workflows as log entries
+//!   ([`workflows`]).
 //! * `GET /openapi.json` — the OpenAPI document ([`openapi`]).
 //!
 //! Departments authenticate with bearer tokens ([`tokens`], [`auth`]); every entry they
@@ -26,6 +29,7 @@ pub mod submit;
 pub mod tokens;
 pub mod views;
 pub mod withdraw;
+pub mod workflows;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -52,6 +56,17 @@ pub fn router(state: ApiState) -> Router {
             "/v1/subjects/{code}/report.html",
             get(handlers::get_report_html),
         )
+        .route("/v1/lists", post(handlers::post_list_entry))
+        .route(
+            "/v1/lists/{target}/remove",
+            post(handlers::post_remove_listing),
+        )
+        .route("/v1/objections", post(handlers::post_objection))
+        .route(
+            "/v1/objections/{id}/resolve",
+            post(handlers::post_resolve_objection),
+        )
+        .route("/v1/repairs", post(handlers::post_repair))
         .route("/openapi.json", get(openapi::openapi_json))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

@@ -14,6 +14,10 @@ use super::views::{
     EntryPosition, ListingView, RecordState, RecordView, StatusView, SubjectInfo, SubjectView,
 };
 use super::withdraw::{WithdrawRequest, WithdrawResponse, WithdrawalKindDto};
+use super::workflows::{
+    ListEntryResponse, ObjectionOutcomeDto, ObjectionRequest, RemoveRequest, RepairRefusalBody,
+    RepairRequest, ResolveRequest, TargetRef, WorkflowResponse,
+};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -27,18 +31,26 @@ use super::withdraw::{WithdrawRequest, WithdrawResponse, WithdrawalKindDto};
         handlers::get_subject,
         handlers::get_report,
         handlers::get_report_html,
+        handlers::post_list_entry,
+        handlers::post_objection,
+        handlers::post_resolve_objection,
+        handlers::post_repair,
+        handlers::post_remove_listing,
         openapi_json
     ),
     components(schemas(
         ErrorBody, BatchReport, RecordResult, FindingReport, Outcome, WithdrawRequest,
         WithdrawResponse, WithdrawalKindDto, SubjectView, SubjectInfo, StatusView, ListingView,
         RecordView, RecordState, EntryPosition, View, CreditReport, ReportSummary,
-        ReportCheckpoint
+        ReportCheckpoint,
+        TargetRef, ObjectionRequest, ObjectionOutcomeDto, ResolveRequest, RepairRequest,
+        RemoveRequest, WorkflowResponse, ListEntryResponse, RepairRefusalBody
     )),
     modifiers(&DepartmentToken),
     tags(
         (name = "records", description = "Submission and withdrawal by departments"),
         (name = "subjects", description = "Subject views and credit reports"),
+        (name = "workflows", description = "List entries, objections, credit repair and listing removal, each a log entry"),
         (name = "meta", description = "This document")
     )
 )]
