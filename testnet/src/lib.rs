@@ -6,6 +6,7 @@
 //! - [`manifest`]: `testnet.json`, what `up` started (ports, pids) for the other commands;
 //! - [`process`]: finding, spawning, watching and stopping `credx-node` processes;
 //! - [`records`] and [`load`]: synthetic 双公示 records submitted through the department API;
+//! - [`propagation`]: county → national latency of the batches of a load;
 //! - [`metrics`] and [`report`]: `/metrics` scraped from every node, per-node counters and
 //!   convergence of every log at every ancestor;
 //! - [`commands`]: `up`, `load`, `report`, `down`, `demo`.
@@ -16,6 +17,7 @@ pub mod load;
 pub mod manifest;
 pub mod metrics;
 pub mod process;
+pub mod propagation;
 pub mod records;
 pub mod report;
 pub mod setup;

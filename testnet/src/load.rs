@@ -13,9 +13,12 @@ use serde_json::Value;
 
 use crate::error::TestnetError;
 use crate::manifest::{Manifest, NodeEntry};
+use crate::propagation::{Percentiles, Tracker};
 use crate::records::RecordMix;
 
 const TICK: Duration = Duration::from_millis(250);
+/// How long, after the load, to wait for the last batches at the national node.
+const PROPAGATION_DRAIN: Duration = Duration::from_secs(30);
 
 /// What a load run did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -29,6 +32,8 @@ pub struct LoadSummary {
     pub seconds: f64,
     /// The first rejection or failure, to show.
     pub first_problem: Option<String>,
+    /// County → national latency of the batches (none without a national node).
+    pub propagation: Option<Percentiles>,
 }
 
 #[derive(Debug, Default)]
@@ -81,6 +86,17 @@ pub async fn run(
         if counties.len() == 1 { "y" } else { "ies" }
     );
     let counters = Arc::new(Counters::default());
+    let tracker = Arc::new(Tracker::default());
+    let watcher = manifest
+        .nodes
+        .iter()
+        .find(|n| n.parent.is_none())
+        .map(|national| {
+            let tracker = Arc::clone(&tracker);
+            let client = client.clone();
+            let url = national.url("/metrics");
+            tokio::spawn(async move { tracker.watch(&client, &url, PROPAGATION_DRAIN).await })
+        });
     let started = Instant::now();
     let mut tasks = Vec::new();
     for county in counties {
@@ -93,9 +109,10 @@ pub async fn run(
         };
         let client = client.clone();
         let counters = Arc::clone(&counters);
+        let tracker = Arc::clone(&tracker);
         tasks.push(tokio::spawn(async move {
             target
-                .drive(&client, per_county, duration, started, &counters)
+                .drive(&client, per_county, duration, started, &counters, &tracker)
                 .await;
         }));
     }
@@ -105,14 +122,21 @@ pub async fn run(
         let _ = task.await;
     }
     progress.abort();
+    let seconds = started.elapsed().as_secs_f64();
+    tracker.load_done();
+    let propagation = match watcher {
+        Some(task) => task.await.ok().and_then(|()| tracker.percentiles()),
+        None => None,
+    };
     let summary = LoadSummary {
         sent: counters.sent.load(Ordering::Relaxed),
         accepted: counters.accepted.load(Ordering::Relaxed),
         rejected: counters.rejected.load(Ordering::Relaxed),
         failed: counters.failed.load(Ordering::Relaxed),
         penalties: counters.penalties.load(Ordering::Relaxed),
-        seconds: started.elapsed().as_secs_f64(),
+        seconds,
         first_problem: counters.first_problem.lock().ok().and_then(|p| p.clone()),
+        propagation,
     };
     println!(
         "load: done in {:.1} s: sent {}, accepted {} ({} licences, {} penalties), rejected {}, failed {} ({:.0} records/s accepted)",
@@ -125,6 +149,23 @@ pub async fn run(
         summary.failed,
         summary.accepted as f64 / summary.seconds.max(1e-9)
     );
+    if let Some(p) = summary.propagation {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "propagation county → national ({} batches, from the county's answer to the national \
+             mirror covering it, polled every 50 ms): p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms{}",
+            p.batches,
+            ms(p.p50),
+            ms(p.p90),
+            ms(p.p99),
+            ms(p.max),
+            if p.unresolved > 0 {
+                format!("; {} batches not seen at the national node", p.unresolved)
+            } else {
+                String::new()
+            }
+        );
+    }
     Ok(summary)
 }
 
@@ -192,6 +233,7 @@ impl County {
         duration: Duration,
         started: Instant,
         counters: &Counters,
+        tracker: &Tracker,
     ) {
         let total = (rate * duration.as_secs_f64()).floor() as u64;
         let mut next = 0u64;
@@ -203,13 +245,20 @@ impl County {
             // One request carries at most the API's batch limit.
             let to = due.min(next + credx_node::api::MAX_BATCH_RECORDS as u64);
             if to > next {
-                self.send(client, next, to, counters).await;
+                self.send(client, next, to, counters, tracker).await;
                 next = to;
             }
         }
     }
 
-    async fn send(&self, client: &reqwest::Client, from: u64, to: u64, counters: &Counters) {
+    async fn send(
+        &self,
+        client: &reqwest::Client,
+        from: u64,
+        to: u64,
+        counters: &Counters,
+        tracker: &Tracker,
+    ) {
         let count = to - from;
         counters.sent.fetch_add(count, Ordering::Relaxed);
         let penalties = (from..to).filter(|&n| RecordMix::is_penalty(n)).count() as u64;
@@ -248,6 +297,9 @@ impl County {
         let accepted = body["accepted"].as_u64().unwrap_or(0);
         let rejected = body["rejected"].as_u64().unwrap_or(0);
         counters.accepted.fetch_add(accepted, Ordering::Relaxed);
+        if let Some(size) = body["checkpoint_size"].as_u64() {
+            tracker.answered(&self.origin, size);
+        }
         counters.rejected.fetch_add(rejected, Ordering::Relaxed);
         // Records the answer does not account for (a malformed answer) count as failed.
         counters
