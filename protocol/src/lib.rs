@@ -8,6 +8,7 @@
 //! Modules read top-down: `ident` → `record` → `validate` → `period` → `entry`/`codec`
 //! → `merkle` → `note`.
 
+pub mod bundle;
 pub mod codec;
 pub mod delta;
 pub mod entry;

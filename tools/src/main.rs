@@ -17,6 +17,7 @@ mod node_cmd;
 mod node_list;
 mod roster_cmd;
 mod validate_cmd;
+mod verify_cmd;
 
 use std::process::ExitCode;
 
@@ -42,6 +43,8 @@ enum Command {
     /// Signed roster: `credx roster sign …` and `credx roster verify …`.
     #[command(subcommand)]
     Roster(roster_cmd::RosterCommand),
+    /// Verification bundle, offline: `credx verify BUNDLE --root-vkey FILE [--policy FILE]`.
+    Verify(verify_cmd::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,5 +54,6 @@ fn main() -> ExitCode {
         Command::Federation(command) => federation_cmd::run(&command),
         Command::Node(command) => node_cmd::run(&command),
         Command::Roster(command) => roster_cmd::run(&command),
+        Command::Verify(args) => verify_cmd::run(&args),
     }
 }

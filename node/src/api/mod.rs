@@ -18,6 +18,7 @@
 
 pub mod auth;
 mod batch_input;
+pub mod bundle;
 pub mod error;
 mod handlers;
 pub mod mask;
