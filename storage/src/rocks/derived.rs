@@ -8,7 +8,7 @@ use rocksdb::WriteBatch;
 
 use super::keys::ValueReader;
 use super::{RocksStorage, CF_LOGS};
-use crate::api::{IndexUpdates, LogRole, StatusWrite};
+use crate::api::{EntryLocation, IndexUpdates, LogRole, StatusWrite};
 use crate::error::{Result, StorageError};
 
 const PREFIX_INDEXED: u8 = b'x';
@@ -66,13 +66,28 @@ impl RocksStorage {
         let mut wb = WriteBatch::default();
         self.put_index_updates(&mut wb, index)?;
         wb.put_cf(self.cf(CF_LOGS)?, indexed_key(state.id), to.to_be_bytes());
-        let mut feed = if index.feed.is_empty() {
+        self.commit_with_feed_and_status("index mirror range", wb, &index.feed, status)
+    }
+
+    /// The commit point of every write that may add feed items or change the status map
+    /// (appends, mirror index ranges, received feed items). Feed positions are taken under
+    /// the feed lock and the status root is compared-and-swapped under its lock, both held
+    /// until the write is durable, so positions are dense and in commit order and two logs
+    /// cannot both build on the same old root. The feed lock is always taken first.
+    pub(crate) fn commit_with_feed_and_status(
+        &self,
+        op: &'static str,
+        mut wb: WriteBatch,
+        feed: &[EntryLocation],
+        status: Option<&StatusWrite>,
+    ) -> Result<()> {
+        let mut feed_size = if feed.is_empty() {
             None
         } else {
             Some(self.feed_lock()?)
         };
-        if let Some(first) = feed.as_deref() {
-            self.put_feed_rows(&mut wb, *first, &index.feed)?;
+        if let Some(first) = feed_size.as_deref() {
+            self.put_feed_rows(&mut wb, *first, feed)?;
         }
         match status {
             Some(status) => {
@@ -84,13 +99,13 @@ impl RocksStorage {
                     });
                 }
                 self.put_status_write(&mut wb, status)?;
-                self.write("index mirror range", wb)?;
+                self.write(op, wb)?;
                 *current = status.new_root;
             }
-            None => self.write("index mirror range", wb)?,
+            None => self.write(op, wb)?,
         }
-        if let Some(size) = feed.as_deref_mut() {
-            *size += index.feed.len() as u64;
+        if let Some(size) = feed_size.as_deref_mut() {
+            *size += feed.len() as u64;
         }
         Ok(())
     }

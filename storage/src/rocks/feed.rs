@@ -169,7 +169,6 @@ impl FeedStore for RocksStorage {
         items: &[ReceivedListEntry],
     ) -> Result<()> {
         let _guard = self.feed_received_lock()?;
-        let mut feed = self.feed_lock()?;
         let current = self.received_position(parent)?;
         if current != from {
             return Err(StorageError::InvalidBatch {
@@ -200,10 +199,7 @@ impl FeedStore for RocksStorage {
             });
         }
         wb.put_cf(cf, position_key(parent)?, to.to_be_bytes());
-        self.put_feed_rows(&mut wb, *feed, &locations)?;
-        self.write("store received feed items", wb)?;
-        *feed += locations.len() as u64;
-        Ok(())
+        self.commit_with_feed_and_status("store received feed items", wb, &locations, None)
     }
 
     fn received_entry(&self, origin: &str, index: u64) -> Result<Option<ReceivedListEntry>> {

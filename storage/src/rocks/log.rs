@@ -155,40 +155,10 @@ impl LogStore for RocksStorage {
         }
         self.put_log_size(&mut wb, &state, new_size)?;
         self.put_index_updates(&mut wb, &batch.index)?;
-        // Feed positions are taken under the feed lock, held until the write is done.
-        let mut feed = if batch.index.feed.is_empty() {
-            None
-        } else {
-            Some(self.feed_lock()?)
-        };
-        if let Some(first) = feed.as_deref() {
-            self.put_feed_rows(&mut wb, *first, &batch.index.feed)?;
-        }
         if let Some(c) = &batch.cursor {
             self.put_cursor(&mut wb, &c.peer, &c.origin, &c.cursor)?;
         }
-
-        // The commit point. The status-root lock (if the map changes) is held across its
-        // CAS and the write so that two logs cannot both build on the same old root.
-        match &batch.status {
-            Some(status) => {
-                let mut current = self.lock_status_root()?;
-                if *current != status.expected_root {
-                    return Err(StorageError::StatusRootMismatch {
-                        expected: status.expected_root,
-                        actual: *current,
-                    });
-                }
-                self.put_status_write(&mut wb, status)?;
-                self.write("append", wb)?;
-                *current = status.new_root;
-            }
-            None => self.write("append", wb)?,
-        }
-        if let Some(size) = feed.as_deref_mut() {
-            *size += batch.index.feed.len() as u64;
-        }
-        drop(feed);
+        self.commit_with_feed_and_status("append", wb, &batch.index.feed, batch.status.as_ref())?;
         // Durable now: the new hashes may enter the cache (before readers can ask for them).
         self.remember_appended_hashes(&state, size, new_size, &new_hashes);
         state.size.store(new_size, Ordering::Release);
