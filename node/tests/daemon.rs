@@ -19,8 +19,17 @@ use credx_storage::{CheckpointStore, LogStore, RocksStorage, StorageOptions};
 const BIN: &str = env!("CARGO_BIN_EXE_credx-node");
 const COUNTY_DIVISION: &str = "440106";
 
+/// The crate's directory as cargo gives it to the running test. `env!` would bake in the
+/// path of the checkout that compiled the binary, and the shared target directory may
+/// hold binaries compiled from another checkout of the same sources.
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 fn example_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/node.toml")
+    manifest_dir().join("../docs/examples/node.toml")
 }
 
 fn example() -> toml::Table {

@@ -31,11 +31,7 @@ const YANGXIN: &str = "420222.credx";
 // ---------------------------------------------------------------- fixtures
 
 fn samples() -> Vec<Record> {
-    let bytes = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/records/samples.json"
-    ))
-    .unwrap();
+    let bytes = include_bytes!("fixtures/records/samples.json").to_vec();
     let ctx = ValidationContext::new(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
     parse_json_records(&bytes)
         .unwrap()

@@ -14,11 +14,7 @@ use credx_protocol::validate::{validate_raw, ValidationContext};
 use proptest::prelude::*;
 
 fn sample_records() -> Vec<Record> {
-    let bytes = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/records/samples.json"
-    ))
-    .unwrap();
+    let bytes = include_bytes!("fixtures/records/samples.json").to_vec();
     let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let ctx = ValidationContext::new(today);
     parse_json_records(&bytes)

@@ -25,11 +25,7 @@ fn sample_entries() -> Vec<Vec<u8>> {
 }
 
 fn sample_entries_of(origin: &str) -> Vec<Vec<u8>> {
-    let bytes = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../protocol/tests/fixtures/records/samples.json"
-    ))
-    .unwrap();
+    let bytes = include_bytes!("../../protocol/tests/fixtures/records/samples.json").to_vec();
     let ctx = ValidationContext::new(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
     parse_json_records(&bytes)
         .unwrap()

@@ -4,8 +4,17 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+/// The crate's directory as cargo gives it to the running test. `env!` would bake in the
+/// path of the checkout that compiled the binary, and the shared target directory may
+/// hold binaries compiled from another checkout of the same sources.
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    manifest_dir()
         .join("../protocol/tests/fixtures/records")
         .join(name)
 }
