@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod daemon;
+pub mod dashboard;
 pub mod federation;
 pub mod sync;
 pub mod synthetic;
