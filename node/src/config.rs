@@ -20,6 +20,7 @@ use credx_storage::{AnchorPolicy, SequencerConfig};
 use serde::Deserialize;
 
 use crate::federation::{check_origin, unix_now, NodeCredentials, RosterFile};
+use crate::health::{EdgeRules, HealthSettings};
 use crate::sync::SyncLimits;
 use crate::transport::TransportLimits;
 
@@ -99,6 +100,8 @@ struct RawConfig {
     anchor: RawAnchor,
     #[serde(default)]
     log: RawLog,
+    #[serde(default)]
+    health: RawHealth,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,6 +162,31 @@ impl Default for RawAnchor {
             every_ms: Some(10_000),
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawHealth {
+    report_interval_ms: u64,
+    silence_limit_ms: u64,
+    stop_limit_ms: u64,
+    window_ms: u64,
+}
+
+impl Default for RawHealth {
+    fn default() -> Self {
+        let defaults = HealthSettings::default();
+        RawHealth {
+            report_interval_ms: millis(defaults.report_interval),
+            silence_limit_ms: millis(defaults.silence_limit),
+            stop_limit_ms: defaults.edge.stop_limit_ms,
+            window_ms: defaults.edge.window_ms,
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[derive(Debug, Deserialize)]
@@ -233,6 +261,8 @@ pub struct Config {
     pub max_batch_delay: Duration,
     pub anchor: AnchorPolicy,
     pub log: LogSettings,
+    /// Health reporting and edge status limits (`[health]`).
+    pub health: HealthSettings,
 }
 
 /// Bounds of the numeric keys (inclusive).
@@ -246,6 +276,10 @@ mod bounds {
     pub const ANCHOR_MS: (u64, u64) = (100, 86_400_000);
     /// Below a second, a parent busy writing a large delta could be taken for dead.
     pub const PEER_TIMEOUT_MS: (u64, u64) = (1_000, 300_000);
+    /// Health reports go up at most every 100 ms and at least every 10 minutes.
+    pub const REPORT_INTERVAL_MS: (u64, u64) = (100, 600_000);
+    /// Silence, stop and window limits: from a second to a day.
+    pub const HEALTH_LIMIT_MS: (u64, u64) = (1_000, 86_400_000);
 }
 
 impl Config {
@@ -603,6 +637,7 @@ impl Validator<'_> {
         )?;
         let anchor = self.anchor(raw.anchor)?;
         let log = self.log(raw.log)?;
+        let health = self.health(raw.health)?;
         Ok(Config {
             path: self.path.to_owned(),
             origin: raw.origin,
@@ -624,6 +659,42 @@ impl Validator<'_> {
             max_batch_delay: Duration::from_millis(max_batch_delay_ms),
             anchor,
             log,
+            health,
+        })
+    }
+
+    fn health(&self, raw: RawHealth) -> Result<HealthSettings, ConfigError> {
+        let report_interval_ms = self.range(
+            "health.report_interval_ms",
+            raw.report_interval_ms,
+            bounds::REPORT_INTERVAL_MS,
+        )?;
+        // A node is silent when no report arrived for this long: it must leave room for
+        // a few report intervals per level of relay.
+        let silence_limit_ms = self.range(
+            "health.silence_limit_ms",
+            raw.silence_limit_ms,
+            (
+                report_interval_ms
+                    .saturating_mul(2)
+                    .max(bounds::HEALTH_LIMIT_MS.0),
+                bounds::HEALTH_LIMIT_MS.1,
+            ),
+        )?;
+        let stop_limit_ms = self.range(
+            "health.stop_limit_ms",
+            raw.stop_limit_ms,
+            bounds::HEALTH_LIMIT_MS,
+        )?;
+        let window_ms = self.range("health.window_ms", raw.window_ms, bounds::HEALTH_LIMIT_MS)?;
+        Ok(HealthSettings {
+            report_interval: Duration::from_millis(report_interval_ms),
+            silence_limit: Duration::from_millis(silence_limit_ms),
+            edge: EdgeRules {
+                window_ms,
+                stop_limit_ms,
+                ..EdgeRules::default()
+            },
         })
     }
 

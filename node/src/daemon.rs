@@ -38,6 +38,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::{ApiState, TokenStore};
 use crate::config::{Config, ConfigError, ParentConfig, SyncSettings};
+use crate::health::{certificate_expiry_ms, failure_outcome, report_outcome, HealthBook, Outcome};
 use crate::sync::{
     serve, upload_on, RosterAuthorizer, SharedRoster, SyncContext, SyncFailure, SyncMetrics,
     Unacknowledged, UploadReport,
@@ -128,6 +129,8 @@ fn gauge_value(value: u64) -> i64 {
 struct BuildLabels {
     version: String,
     origin: String,
+    level: String,
+    git_commit: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -187,10 +190,13 @@ struct OpsState {
     roster: Arc<SharedRoster>,
     sequencer: Arc<Sequencer>,
     upstream: Arc<UpstreamStatus>,
+    health: Arc<HealthBook>,
 }
 
 impl OpsState {
     fn refresh(&self) {
+        self.health.refresh_gauges(now_ms());
+
         if let Ok(logs) = self.store.logs() {
             for log in logs {
                 let labels = LogLabels {
@@ -220,7 +226,22 @@ impl OpsState {
 }
 
 async fn metrics(State(ops): State<OpsState>) -> Response {
-    ops.refresh();
+    // Store reads (logs, checkpoints): off the async workers.
+    let ops = match tokio::task::spawn_blocking(move || {
+        ops.refresh();
+        ops
+    })
+    .await
+    {
+        Ok(ops) => ops,
+        Err(e) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("reading metrics failed: {e}"),
+            )
+                .into_response()
+        }
+    };
     let mut text = String::new();
     match prometheus_client::encoding::text::encode(&mut text, &ops.registry) {
         Ok(()) => (
@@ -450,6 +471,17 @@ impl Daemon {
                     source,
                 }
             })?;
+        let health = Arc::new(
+            HealthBook::new(
+                origin.clone(),
+                Arc::clone(&dyn_store),
+                Arc::clone(&roster),
+                credentials.checkpoint_signer().clone(),
+                config.health.clone(),
+                now_ms(),
+            )
+            .with_certificate_expiry(certificate_expiry_ms(credentials.tls())),
+        );
         let ctx = Arc::new(SyncContext {
             origin: origin.clone(),
             store: Arc::clone(&dyn_store),
@@ -458,22 +490,34 @@ impl Daemon {
             limits: config.sync_limits(),
             metrics: sync_metrics.clone(),
             indexer: Arc::new(indexer),
+            health: Arc::clone(&health),
         });
 
         let mut registry = Registry::default();
         sync_metrics.register(&mut registry);
+        health.metrics().register(&mut registry);
         let build_info = Family::<BuildLabels, Gauge>::default();
         build_info
             .get_or_create(&BuildLabels {
                 version: env!("CARGO_PKG_VERSION").to_owned(),
                 origin: origin.clone(),
+                level: roster
+                    .current()
+                    .node(&origin)
+                    .map_or("unknown", |n| n.level.as_str())
+                    .to_owned(),
+                git_commit: option_env!("CREDX_GIT_COMMIT")
+                    .unwrap_or("unknown")
+                    .to_owned(),
             })
             .set(1);
         registry.register(
             "credx_build_info",
-            "The credx-node version running, and its origin",
+            "The credx-node version running (git commit when built with CREDX_GIT_COMMIT), \
+             its origin and roster level",
             build_info,
         );
+
         let gauges = NodeGauges::default();
         gauges.register(&mut registry);
         let upstream_status = Arc::new(UpstreamStatus::default());
@@ -499,6 +543,7 @@ impl Daemon {
             roster: Arc::clone(&roster),
             sequencer: Arc::clone(&sequencer),
             upstream: Arc::clone(&upstream_status),
+            health: Arc::clone(&health),
         };
         let mut api = ApiState::new(
             origin.clone(),
@@ -514,6 +559,8 @@ impl Daemon {
             .route("/metrics", get(metrics))
             .route("/healthz", get(healthz))
             .with_state(ops)
+            .merge(crate::health::api::router(Arc::clone(&health)))
+            .merge(crate::dashboard::router())
             .merge(crate::api::router(api));
         let http = tokio::spawn(run_http(listener, app, stopped.clone()));
 
@@ -739,6 +786,7 @@ impl Upstream {
                 _ = stopped.wait_for(|stop| *stop) => break,
                 outcome = self.session() => outcome,
             };
+            self.record_health(&outcome, reused);
             match outcome {
                 Ok(report) => {
                     let failures = self.status.consecutive_failures.load(Ordering::Relaxed);
@@ -804,6 +852,19 @@ impl Upstream {
         if let Some(connection) = self.connection.take() {
             connection.close("node shutting down");
         }
+    }
+
+    /// One observation of the edge for the health book. A kept connection that went
+    /// stale is retried at once and says nothing about the parent.
+    fn record_health(&self, outcome: &Result<UploadReport, UpstreamError>, reused: bool) {
+        let observed = match outcome {
+            Ok(report) => report_outcome(report),
+            Err(_) if reused => return,
+            Err(UpstreamError::Resolve { .. }) => Outcome::Unreachable,
+            Err(UpstreamError::Sync(failure)) => failure_outcome(failure),
+        };
+        let health = Arc::clone(&self.ctx.health);
+        tokio::task::block_in_place(|| health.attempt_ended(observed, now_ms()));
     }
 
     /// One upload session, on the kept connection or a new one.

@@ -6,6 +6,7 @@ pub mod config;
 pub mod daemon;
 pub mod dashboard;
 pub mod federation;
+pub mod health;
 pub mod sync;
 pub mod synthetic;
 pub mod transport;

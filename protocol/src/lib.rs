@@ -12,6 +12,7 @@ pub mod bundle;
 pub mod codec;
 pub mod delta;
 pub mod entry;
+pub mod health;
 pub mod ident;
 pub mod merkle;
 pub mod note;

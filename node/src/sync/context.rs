@@ -11,6 +11,7 @@ use super::indexer::MirrorIndexer;
 use super::limits::SyncLimits;
 use super::metrics::SyncMetrics;
 use super::roster::SharedRoster;
+use crate::health::HealthBook;
 
 /// A node's sync context, shared by all its sessions.
 pub struct SyncContext {
@@ -24,6 +25,9 @@ pub struct SyncContext {
     pub metrics: SyncMetrics,
     /// Builds indexes and status of the mirrors after their entries are stored.
     pub indexer: Arc<MirrorIndexer>,
+    /// This node's health and the verified health reports of its subtree: children's
+    /// reports go in, this node's report and its subtree's go up.
+    pub health: Arc<HealthBook>,
 }
 
 impl std::fmt::Debug for SyncContext {

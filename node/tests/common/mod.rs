@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use credx_node::federation::TestFederation;
+use credx_node::health::{HealthBook, HealthSettings};
 use credx_node::sync::{
     serve, upload_once, MirrorIndexer, RosterAuthorizer, SharedRoster, SyncContext, SyncFailure,
     SyncLimits, SyncMetrics, Unacknowledged, UploadReport,
@@ -99,6 +100,14 @@ impl TestNode {
         let addr = transport.local_addr().unwrap();
         let dyn_store: Arc<dyn Storage> = store.clone();
         let indexer = Arc::new(MirrorIndexer::start(Arc::clone(&dyn_store)).unwrap());
+        let health = Arc::new(HealthBook::new(
+            origin,
+            Arc::clone(&dyn_store),
+            Arc::clone(&roster),
+            creds.checkpoint_signer().clone(),
+            HealthSettings::default(),
+            0,
+        ));
         let ctx = Arc::new(SyncContext {
             origin: origin.to_owned(),
             store: dyn_store,
@@ -107,6 +116,7 @@ impl TestNode {
             limits,
             metrics: SyncMetrics::default(),
             indexer,
+            health,
         });
         let server = tokio::spawn(serve(transport.clone(), Arc::clone(&ctx)));
         TestNode {
@@ -201,3 +211,4 @@ pub fn licences(origin: &str, division: &str, from: u64, to: u64) -> Vec<Vec<u8>
 pub fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
 }
+pub mod api_node;

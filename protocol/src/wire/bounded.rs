@@ -10,7 +10,9 @@ use std::marker::PhantomData;
 
 use serde::de::{Deserialize, Deserializer, Error, SeqAccess, Visitor};
 
-use super::limits::{MAX_FEED_CHECKPOINTS, MAX_FEED_ITEMS, MAX_PROOF_HASHES, MAX_PUSH_ENTRIES};
+use super::limits::{
+    MAX_FEED_CHECKPOINTS, MAX_FEED_ITEMS, MAX_HEALTH_REPORTS, MAX_PROOF_HASHES, MAX_PUSH_ENTRIES,
+};
 
 struct BoundedSeq<T> {
     max: usize,
@@ -67,4 +69,8 @@ pub(super) fn feed_items<'de, D: Deserializer<'de>>(
 
 pub(super) fn feed_checkpoints<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
     bounded(d, MAX_FEED_CHECKPOINTS)
+}
+
+pub(super) fn health_reports<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+    bounded(d, MAX_HEALTH_REPORTS)
 }

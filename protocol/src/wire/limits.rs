@@ -35,3 +35,9 @@ pub const MAX_ROSTER_BYTES: usize = crate::roster::MAX_ROSTER_BYTES;
 pub const MAX_ENTRY_BYTES: usize = crate::codec::MAX_ENTRY_BYTES;
 
 const _: () = assert!(MAX_ROSTER_BYTES < crate::codec::MAX_FRAME_BYTES);
+
+/// Most signed health reports in one `HealthReports`.
+pub const MAX_HEALTH_REPORTS: usize = crate::health::MAX_HEALTH_REPORTS_PER_MESSAGE;
+
+/// Longest signed health report.
+pub const MAX_HEALTH_REPORT_BYTES: usize = crate::health::MAX_SIGNED_HEALTH_REPORT_BYTES;

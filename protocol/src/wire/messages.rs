@@ -15,6 +15,8 @@
 //!                                          | Rejected{origin, code, detail}
 //! FeedRequest{after, max}                →
 //!                                        ← FeedPage{…}
+//! HealthReports{reports}                 →   (every few seconds; repeated for big subtrees)
+//!                                        ← HealthAck{accepted, refused}
 //! Goodbye{code, detail}                 ↔
 //! ```
 //!
@@ -30,7 +32,8 @@ use super::codes::ErrorCode;
 use super::error::WireError;
 use super::limits::{
     MAX_CHECKPOINT_BYTES, MAX_COSIGNATURE_LINE_BYTES, MAX_DETAIL_BYTES, MAX_ENTRY_BYTES,
-    MAX_FEED_CHECKPOINTS, MAX_FEED_ITEMS, MAX_PROOF_HASHES, MAX_PUSH_ENTRIES, MAX_ROSTER_BYTES,
+    MAX_FEED_CHECKPOINTS, MAX_FEED_ITEMS, MAX_HEALTH_REPORTS, MAX_HEALTH_REPORT_BYTES,
+    MAX_PROOF_HASHES, MAX_PUSH_ENTRIES, MAX_ROSTER_BYTES,
 };
 use crate::codec;
 use crate::merkle::Hash;
@@ -135,6 +138,16 @@ pub enum Message {
         code: Option<ErrorCode>,
         detail: String,
     },
+    /// Child → parent, after the list feed: signed health reports (each the canonical bytes
+    /// of a [`SignedHealthReport`](crate::health::SignedHealthReport)) of the child and of
+    /// nodes of its subtree, forwarded verbatim. A large subtree is sent in several messages.
+    HealthReports {
+        #[serde(deserialize_with = "bounded::health_reports")]
+        reports: Vec<Vec<u8>>,
+    },
+    /// Parent → child: how many reports of the last `HealthReports` it kept and refused
+    /// (a refused report does not end the session; it is counted and logged).
+    HealthAck { accepted: u32, refused: u32 },
 }
 
 /// One list-feed item: an entry of some origin's log with its inclusion proof.
@@ -169,6 +182,8 @@ impl Message {
             Message::FeedPage { .. } => "FeedPage",
             Message::RosterOffer { .. } => "RosterOffer",
             Message::Goodbye { .. } => "Goodbye",
+            Message::HealthReports { .. } => "HealthReports",
+            Message::HealthAck { .. } => "HealthAck",
         }
     }
 
@@ -313,6 +328,18 @@ impl Message {
             Message::Goodbye { detail, .. } => {
                 check_len(m, "detail", detail.len(), MAX_DETAIL_BYTES)
             }
+            Message::HealthReports { reports } => {
+                check_len(m, "reports", reports.len(), MAX_HEALTH_REPORTS)?;
+                for report in reports {
+                    check_len(m, "reports[]", report.len(), MAX_HEALTH_REPORT_BYTES)?;
+                    check_nonempty(m, "reports[]", report)?;
+                }
+                Ok(())
+            }
+            Message::HealthAck { accepted, refused } => {
+                let total = u64::from(*accepted) + u64::from(*refused);
+                check_len(m, "accepted + refused", total as usize, MAX_HEALTH_REPORTS)
+            }
         }
     }
 }
@@ -359,4 +386,43 @@ fn check_origin(message: &'static str, field: &'static str, origin: &str) -> Res
     KeyName::new(origin)
         .map(|_| ())
         .map_err(|_| invalid(message, field, "not a valid origin (key name)"))
+}
+
+#[cfg(test)]
+mod health_message_tests {
+    use super::*;
+
+    #[test]
+    fn health_messages_are_appended_with_the_next_tags() {
+        let reports = Message::HealthReports {
+            reports: vec![vec![7; 100], vec![8; 200]],
+        };
+        let ack = Message::HealthAck {
+            accepted: 1,
+            refused: 1,
+        };
+        for (message, tag) in [(reports, 12u8), (ack, 13u8)] {
+            let bytes = message.encode().unwrap();
+            assert_eq!(bytes[0], tag);
+            assert_eq!(Message::decode(&bytes).unwrap(), message);
+        }
+    }
+
+    #[test]
+    fn health_reports_are_bounded_in_count_and_size() {
+        let too_many = Message::HealthReports {
+            reports: vec![vec![1]; MAX_HEALTH_REPORTS + 1],
+        };
+        assert!(matches!(too_many.encode(), Err(WireError::Limit { .. })));
+        let bytes = codec::encode_frame(&too_many).unwrap();
+        assert!(Message::decode(&bytes).is_err(), "refused while decoding");
+        let too_big = Message::HealthReports {
+            reports: vec![vec![1; MAX_HEALTH_REPORT_BYTES + 1]],
+        };
+        assert!(matches!(too_big.encode(), Err(WireError::Limit { .. })));
+        let empty = Message::HealthReports {
+            reports: vec![Vec::new()],
+        };
+        assert!(empty.encode().is_err());
+    }
 }
