@@ -2,6 +2,7 @@
 //! integration tests share.
 
 pub mod api;
+pub mod cases;
 pub mod config;
 pub mod daemon;
 pub mod dashboard;

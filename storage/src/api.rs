@@ -81,6 +81,9 @@ pub struct IndexUpdates {
     /// lifecycle changes, joint-punishment cases), in log order. The engine numbers them
     /// after every earlier feed item of any log, in the same atomic write.
     pub feed: Vec<EntryLocation>,
+    /// Joint reward/punishment case rows: case entries by case id, and the lifecycle
+    /// entries (objections, repair, removal, withdrawal) by the entry they target.
+    pub cases: Vec<CaseIndexUpdate>,
 }
 
 impl IndexUpdates {
@@ -89,7 +92,28 @@ impl IndexUpdates {
             && self.business_keys.is_empty()
             && self.lists.is_empty()
             && self.feed.is_empty()
+            && self.cases.is_empty()
     }
+}
+
+/// What a case-index row is filed under.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CaseIndexKey {
+    /// Every entry of one joint reward/punishment case (initiations and steps), whatever
+    /// log it is in.
+    Case(String),
+    /// Lifecycle entries acting on the entry at this location (objections and their
+    /// resolution, repair, removal, withdrawal): what became of a case's listing.
+    Target(EntryLocation),
+}
+
+/// "The entry at `location` belongs under `key`". Derived from the entry alone
+/// (`credx_storage::planner::case_index_rows`), so the rows can be rebuilt from the logs
+/// and the received feed items at any time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseIndexUpdate {
+    pub key: CaseIndexKey,
+    pub location: EntryLocation,
 }
 
 /// "Entry at `location` is about `subject_key`" (`SubjectId::index_key()`).
@@ -251,6 +275,18 @@ pub trait IndexStore: Send + Sync {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<ListMember>>;
+    /// Entries filed under `key` in the case index, from this node's own log, its mirrors
+    /// and the items received from its parent's feed, ordered by (origin, index), after
+    /// `after`; `limit` is capped at [`MAX_INDEX_PAGE`].
+    fn case_entries(
+        &self,
+        key: &CaseIndexKey,
+        after: Option<&EntryLocation>,
+        limit: usize,
+    ) -> Result<Vec<EntryLocation>>;
+    /// Case ids known to this node, in index order (length, then bytes), after `after`;
+    /// `limit` is capped at [`MAX_INDEX_PAGE`].
+    fn case_ids(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>>;
     /// How many entries of `origin` the indexes, feed and status map cover. Own logs are
     /// indexed in the write that appends them; mirrors are indexed after their entries are
     /// durable and cosigned (so sync never waits for indexing), by [`IndexStore::apply_index`].

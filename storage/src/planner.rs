@@ -15,7 +15,9 @@ use credx_protocol::merkle::Hash;
 use credx_protocol::record::Record;
 use credx_protocol::statusmap::{apply_entry, SubjectStatus};
 
-use crate::api::{BusinessKeyUpdate, EntryLocation, ListUpdate, SubjectIndexUpdate};
+use crate::api::{
+    BusinessKeyUpdate, CaseIndexKey, CaseIndexUpdate, EntryLocation, ListUpdate, SubjectIndexUpdate,
+};
 use crate::sequencer::{BatchPlanner, Plan, PlanView, PlannedEntry};
 
 /// Plans index and status-map changes for the entries of one log.
@@ -58,6 +60,9 @@ impl BatchPlanner for EntryPlanner {
                     location: location.clone(),
                 });
             }
+            plan.index
+                .cases
+                .extend(case_index_rows(&entry.event, &location));
             let always_in_feed = always_in_feed(&entry.event);
             if always_in_feed {
                 plan.index.feed.push(location.clone());
@@ -129,6 +134,38 @@ impl BatchPlanner for EntryPlanner {
         };
         let encoded = anchor.encode().map_err(|e| e.to_string())?;
         Ok(Some(encoded.into_bytes()))
+    }
+}
+
+/// The case-index rows of an entry stored at `location`: a case entry under its case id;
+/// a lifecycle entry under the entry it acts on (a case's listing may be objected to,
+/// repaired, removed or withdrawn, and the case follows it).
+pub fn case_index_rows(event: &Event, location: &EntryLocation) -> Vec<CaseIndexUpdate> {
+    let key = match event {
+        Event::CaseInitiated(case) => CaseIndexKey::Case(case.case.case_id.clone()),
+        Event::CaseStep(step) => CaseIndexKey::Case(step.case.case_id.clone()),
+        Event::ObjectionOpened { target, .. }
+        | Event::ObjectionResolved { target, .. }
+        | Event::RepairApproved { target, .. }
+        | Event::ListingRemoved { target, .. }
+        | Event::RecordWithdrawn { target, .. } => CaseIndexKey::Target(EntryLocation {
+            origin: target.origin.clone(),
+            index: target.index,
+        }),
+        _ => return Vec::new(),
+    };
+    vec![CaseIndexUpdate {
+        key,
+        location: location.clone(),
+    }]
+}
+
+/// [`case_index_rows`] of an entry given as bytes (an item received from the parent's
+/// feed, already verified). Bytes that do not decode file nothing.
+pub fn case_index_rows_of(bytes: &[u8], location: &EntryLocation) -> Vec<CaseIndexUpdate> {
+    match Entry::decode(bytes) {
+        Ok(entry) => case_index_rows(&entry.event, location),
+        Err(_) => Vec::new(),
     }
 }
 

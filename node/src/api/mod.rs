@@ -10,6 +10,9 @@
 //! * `POST /v1/lists`, `/v1/lists/{target}/remove`, `/v1/objections`,
 //!   `/v1/objections/{id}/resolve`, `/v1/repairs` — credit workflows as log entries
 //!   ([`workflows`]).
+//! * `POST /v1/cases`, `/v1/cases/{id}/steps`, `/v1/cases/{id}/overdue-check`,
+//!   `GET /v1/cases/{id}`, `/v1/cases/statistics` — joint reward/punishment cases
+//!   ([`cases`], state folded by [`crate::cases`]).
 //! * `GET /openapi.json` — the OpenAPI document ([`openapi`]).
 //!
 //! Departments authenticate with bearer tokens ([`tokens`], [`auth`]); every entry they
@@ -19,6 +22,7 @@
 pub mod auth;
 mod batch_input;
 pub mod bundle;
+pub mod cases;
 pub mod error;
 mod handlers;
 pub mod mask;
@@ -68,6 +72,14 @@ pub fn router(state: ApiState) -> Router {
             post(handlers::post_resolve_objection),
         )
         .route("/v1/repairs", post(handlers::post_repair))
+        .route("/v1/cases", post(cases::post_case))
+        .route("/v1/cases/statistics", get(cases::get_statistics))
+        .route("/v1/cases/{id}", get(cases::get_case))
+        .route("/v1/cases/{id}/steps", post(cases::post_step))
+        .route(
+            "/v1/cases/{id}/overdue-check",
+            post(cases::post_overdue_check),
+        )
         .route("/openapi.json", get(openapi::openapi_json))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

@@ -5,6 +5,10 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::cases::{
+    self, CaseWriteResponse, InitiateRequest, OverdueRequest, StepAction, StepRequest,
+    TargetUnitDto,
+};
 use super::error::ErrorBody;
 use super::handlers;
 use super::report::{CreditReport, ReportCheckpoint, ReportSummary};
@@ -18,6 +22,7 @@ use super::workflows::{
     ListEntryResponse, ObjectionOutcomeDto, ObjectionRequest, RemoveRequest, RepairRefusalBody,
     RepairRequest, ResolveRequest, TargetRef, WorkflowResponse,
 };
+use crate::cases::{CaseState, CaseStatistics};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -36,6 +41,11 @@ use super::workflows::{
         handlers::post_resolve_objection,
         handlers::post_repair,
         handlers::post_remove_listing,
+        cases::post_case,
+        cases::post_step,
+        cases::post_overdue_check,
+        cases::get_case,
+        cases::get_statistics,
         openapi_json
     ),
     components(schemas(
@@ -44,13 +54,16 @@ use super::workflows::{
         RecordView, RecordState, EntryPosition, View, CreditReport, ReportSummary,
         ReportCheckpoint,
         TargetRef, ObjectionRequest, ObjectionOutcomeDto, ResolveRequest, RepairRequest,
-        RemoveRequest, WorkflowResponse, ListEntryResponse, RepairRefusalBody
+        RemoveRequest, WorkflowResponse, ListEntryResponse, RepairRefusalBody,
+        InitiateRequest, StepRequest, StepAction, OverdueRequest, CaseWriteResponse,
+        TargetUnitDto, CaseState, CaseStatistics
     )),
     modifiers(&DepartmentToken),
     tags(
         (name = "records", description = "Submission and withdrawal by departments"),
         (name = "subjects", description = "Subject views and credit reports"),
         (name = "workflows", description = "List entries, objections, credit repair and listing removal, each a log entry"),
+        (name = "cases", description = "Joint reward/punishment cases (联合奖惩): initiation with catalogue measures, responders' steps, overdue and re-push, folded state and statistics"),
         (name = "meta", description = "This document")
     )
 )]

@@ -8,6 +8,8 @@
 //! * `p` ‖ parent name → position (u64 BE): how much of the parent's feed was taken in.
 //! * `r` ‖ origin (len-prefixed) ‖ index (u64 BE) → a received item: entry, checkpoint,
 //!   inclusion proof. Written with the position in one batch.
+//! * `c…` / `t…`: the case index (see `indexes.rs`); received case and lifecycle entries
+//!   get their rows in the same batch as the item itself.
 
 use rocksdb::{Direction, IteratorMode, WriteBatch};
 
@@ -15,6 +17,7 @@ use super::keys::{push_blob, push_str, ValueReader};
 use super::{RocksStorage, CF_FEED};
 use crate::api::{EntryLocation, FeedStore, ReceivedListEntry, MAX_FEED_PAGE};
 use crate::error::{Result, StorageError};
+use crate::planner::case_index_rows_of;
 
 const FEED_ITEM: u8 = b'f';
 const FEED_POSITION: u8 = b'p';
@@ -193,10 +196,14 @@ impl FeedStore for RocksStorage {
                 continue;
             }
             wb.put_cf(cf, key, encode_received(item)?);
-            locations.push(EntryLocation {
+            let location = EntryLocation {
                 origin: item.origin.clone(),
                 index: item.index,
-            });
+            };
+            // The received item is the only copy this node has of the entry, so the case
+            // index is derived here from the entry itself, as the planner does for logs.
+            self.put_case_rows(&mut wb, &case_index_rows_of(&item.entry, &location))?;
+            locations.push(location);
         }
         wb.put_cf(cf, position_key(parent)?, to.to_be_bytes());
         self.commit_with_feed_and_status("store received feed items", wb, &locations, None)

@@ -1,9 +1,17 @@
-//! Secondary indexes: subject → entries, business key → latest entry, list → members.
+//! Secondary indexes: subject → entries, business key → latest entry, list → members, and
+//! the case index (case id → entries, targeted entry → lifecycle entries).
 //!
 //! Rows are only ever written inside an append's `WriteBatch` (see `log.rs`), so an index
 //! never points at an entry that is not durable, and an entry never lacks its index rows.
 //! Locations are stored as `origin id ‖ index` (12 bytes) and mapped back to names through
 //! the log registry.
+//!
+//! The case index lives in the `feed` CF beside the feed it follows (every case entry is a
+//! feed item), with the origin NAME in the key: its rows also point at items received from
+//! the parent's feed, whose logs this node does not hold and has no id for.
+//!
+//! * `c` ‖ case id (len-prefixed) ‖ origin (len-prefixed) ‖ index (u64 BE) → empty
+//! * `t` ‖ target origin (len-prefixed) ‖ target index ‖ origin (len-prefixed) ‖ index → empty
 
 use credx_protocol::entry::SubjectId;
 use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch};
@@ -11,11 +19,61 @@ use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch};
 use super::keys::{
     decode_origin_u64, origin_u64, prefix_successor, push_str, str_prefix, ValueReader,
 };
-use super::{RocksStorage, CF_BUSINESS_INDEX, CF_LIST_INDEX, CF_SUBJECT_INDEX};
-use crate::api::{EntryLocation, IndexStore, IndexUpdates, ListMember, MAX_INDEX_PAGE};
+use super::{RocksStorage, CF_BUSINESS_INDEX, CF_FEED, CF_LIST_INDEX, CF_SUBJECT_INDEX};
+use crate::api::{
+    CaseIndexKey, CaseIndexUpdate, EntryLocation, IndexStore, IndexUpdates, ListMember,
+    MAX_INDEX_PAGE,
+};
 use crate::error::{Result, StorageError};
 
+/// First byte of case-id rows in the `feed` CF.
+const CASE_ROW: u8 = b'c';
+/// First byte of targeted-entry rows in the `feed` CF.
+const TARGET_ROW: u8 = b't';
+
+/// `origin (len-prefixed) ‖ index (u64 BE)`: a location by name.
+fn push_location(out: &mut Vec<u8>, location: &EntryLocation) -> Result<()> {
+    push_str(out, &location.origin)?;
+    out.extend_from_slice(&location.index.to_be_bytes());
+    Ok(())
+}
+
+/// The key prefix of every row filed under `key`.
+fn case_prefix(key: &CaseIndexKey) -> Result<Vec<u8>> {
+    match key {
+        CaseIndexKey::Case(case_id) => {
+            let mut out = vec![CASE_ROW];
+            push_str(&mut out, case_id)?;
+            Ok(out)
+        }
+        CaseIndexKey::Target(target) => {
+            let mut out = vec![TARGET_ROW];
+            push_location(&mut out, target)?;
+            Ok(out)
+        }
+    }
+}
+
 impl RocksStorage {
+    /// Adds case-index rows to a write batch (appends, mirror index ranges, received feed
+    /// items). Writing a row twice is harmless: the key is the whole row.
+    pub(crate) fn put_case_rows(
+        &self,
+        wb: &mut WriteBatch,
+        rows: &[CaseIndexUpdate],
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let cf = self.cf(CF_FEED)?;
+        for row in rows {
+            let mut key = case_prefix(&row.key)?;
+            push_location(&mut key, &row.location)?;
+            wb.put_cf(cf, key, b"");
+        }
+        Ok(())
+    }
+
     fn location_bytes(&self, loc: &EntryLocation) -> Result<[u8; 12]> {
         Ok(origin_u64(self.log_state(&loc.origin)?.id, loc.index))
     }
@@ -60,7 +118,7 @@ impl RocksStorage {
                 None => wb.delete_cf(lists, key),
             }
         }
-        Ok(())
+        self.put_case_rows(wb, &updates.cases)
     }
 
     /// Keys of `cf` starting with `prefix`, from `from` (inclusive) on, at most `limit`.
@@ -136,6 +194,61 @@ impl IndexStore for RocksStorage {
         rows.iter()
             .map(|(k, _)| self.location_from(CF_SUBJECT_INDEX, k, &k[prefix.len()..]))
             .collect()
+    }
+
+    fn case_entries(
+        &self,
+        key: &CaseIndexKey,
+        after: Option<&EntryLocation>,
+        limit: usize,
+    ) -> Result<Vec<EntryLocation>> {
+        let prefix = case_prefix(key)?;
+        let from = match after {
+            Some(loc) => {
+                let mut k = prefix.clone();
+                push_location(&mut k, loc)?;
+                after_key(k)
+            }
+            None => prefix.clone(),
+        };
+        let rows = self.scan_prefix(CF_FEED, &prefix, &from, limit.min(MAX_INDEX_PAGE))?;
+        rows.iter()
+            .map(|(k, _)| {
+                let mut r = ValueReader::new(CF_FEED, k, &k[prefix.len()..]);
+                let origin = r.str16()?.to_owned();
+                let index = r.u64()?;
+                r.finish()?;
+                Ok(EntryLocation { origin, index })
+            })
+            .collect()
+    }
+
+    fn case_ids(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        let limit = limit.min(MAX_INDEX_PAGE);
+        let mut ids = Vec::new();
+        let mut from = match after {
+            Some(id) => match prefix_successor(&case_prefix(&CaseIndexKey::Case(id.to_owned()))?) {
+                Some(from) => from,
+                None => return Ok(ids),
+            },
+            None => vec![CASE_ROW],
+        };
+        // One seek per case: after reading a case's first row, jump past all its rows.
+        while ids.len() < limit {
+            let rows = self.scan_prefix(CF_FEED, &[CASE_ROW], &from, 1)?;
+            let Some((key, _)) = rows.first() else {
+                break;
+            };
+            let mut r = ValueReader::new(CF_FEED, key, &key[1..]);
+            let id = r.str16()?.to_owned();
+            let next = prefix_successor(&case_prefix(&CaseIndexKey::Case(id.clone()))?);
+            ids.push(id);
+            match next {
+                Some(next) => from = next,
+                None => break,
+            }
+        }
+        Ok(ids)
     }
 
     fn latest_for_business_key(&self, business_key: &str) -> Result<Option<EntryLocation>> {
