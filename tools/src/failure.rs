@@ -50,7 +50,7 @@ impl From<FederationError> for Failure {
 
 /// The error and its sources, `: `-separated, skipping a source whose text the outer
 /// message already contains.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut message = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

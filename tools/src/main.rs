@@ -11,11 +11,20 @@
 //! Exit codes: 0 nothing rejected, 1 some record rejected (for the federation commands: a
 //! rule was broken or the roster refused), 2 a file could not be read.
 
+mod dates;
 mod failure;
 mod federation_cmd;
+mod federation_dir;
+mod import;
+mod init_cmd;
+mod node_client;
 mod node_cmd;
 mod node_list;
+mod query_cmd;
 mod roster_cmd;
+mod status_cmd;
+mod text_table;
+mod token_cmd;
 mod validate_cmd;
 mod verify_cmd;
 
@@ -32,12 +41,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create a federation: trust root, CA, national node and first roster, in one step.
+    Init(init_cmd::InitArgs),
     /// Validate a file of 双公示 records (licences XK_*, penalties CF_*).
     Validate(validate_cmd::ValidateArgs),
     /// Federation trust root: `credx federation init --name N --out DIR`.
     #[command(subcommand)]
     Federation(federation_cmd::FederationCommand),
-    /// Node credentials: `credx node issue --root DIR --origin O --out DIR`.
+    /// Node credentials: `credx node add --federation DIR …` (credentials, roster, config)
+    /// or `credx node issue --root DIR --origin O --out DIR` (credentials only).
     #[command(subcommand)]
     Node(node_cmd::NodeCommand),
     /// Signed roster: `credx roster sign …` and `credx roster verify …`.
@@ -45,6 +57,15 @@ enum Command {
     Roster(roster_cmd::RosterCommand),
     /// Verification bundle, offline: `credx verify BUNDLE --root-vkey FILE [--policy FILE]`.
     Verify(verify_cmd::VerifyArgs),
+    /// Upload 双公示 template files (CSV, XLSX) to a node: `credx import FILE… --node URL --token-file F`.
+    Import(import::ImportArgs),
+    /// What a node holds about a subject: `credx query CODE --node URL [--token-file F]`.
+    Query(query_cmd::QueryArgs),
+    /// Sync health of a node or its whole subtree: `credx status --tree --node URL`.
+    Status(status_cmd::StatusArgs),
+    /// Department tokens of a node: `credx token issue|list|revoke --tokens FILE …`.
+    #[command(subcommand)]
+    Token(token_cmd::TokenCommand),
 }
 
 fn main() -> ExitCode {
@@ -55,5 +76,10 @@ fn main() -> ExitCode {
         Command::Node(command) => node_cmd::run(&command),
         Command::Roster(command) => roster_cmd::run(&command),
         Command::Verify(args) => verify_cmd::run(&args),
+        Command::Import(args) => import::run(&args),
+        Command::Init(args) => init_cmd::run(&args),
+        Command::Query(args) => query_cmd::run(&args),
+        Command::Status(args) => status_cmd::run(&args),
+        Command::Token(command) => token_cmd::run(&command),
     }
 }

@@ -146,3 +146,48 @@ fn entry(raw: RawNode, base: &Path, source: String) -> Result<NodeEntry, Failure
         source,
     })
 }
+
+/// One node entry from its parts, checked like a nodes-file entry.
+pub fn node_entry(
+    origin: &str,
+    level: &str,
+    parent: Option<&str>,
+    jurisdiction: &[String],
+    credentials: PathBuf,
+    source: String,
+) -> Result<NodeEntry, Failure> {
+    let raw = RawNode {
+        origin: origin.to_owned(),
+        level: level.to_owned(),
+        parent: parent.map(str::to_owned),
+        jurisdiction: jurisdiction.to_vec(),
+        credentials,
+    };
+    entry(raw, Path::new(""), source)
+}
+
+/// The `[[node]]` table of a nodes file for one node (`credentials` relative to the file).
+pub fn nodes_file_table(
+    origin: &str,
+    level: &str,
+    parent: Option<&str>,
+    jurisdiction: &[String],
+    credentials: &str,
+) -> String {
+    let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    let mut out = format!(
+        "\n[[node]]\norigin = {}\nlevel = {}\n",
+        quote(origin),
+        quote(level)
+    );
+    if let Some(parent) = parent {
+        out.push_str(&format!("parent = {}\n", quote(parent)));
+    }
+    let items: Vec<String> = jurisdiction.iter().map(|j| quote(j)).collect();
+    out.push_str(&format!(
+        "jurisdiction = [{}]\ncredentials = {}\n",
+        items.join(", "),
+        quote(credentials)
+    ));
+    out
+}

@@ -1,13 +1,13 @@
 //! `credx roster sign` and `credx roster verify`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use credx_node::federation::{
     format_unix, sign_roster, unix_now, NodePublicKeys, Overwrite, RosterFile, TrustRoot,
 };
-use credx_protocol::roster::{JurisdictionSpec, RosterStatus, VerifiedRoster};
+use credx_protocol::roster::{JurisdictionSpec, RosterStatus, SignedRoster, VerifiedRoster};
 
 use crate::failure::{finish, Failure};
 use crate::node_list::{parse_node_option, read_nodes_file, NodeEntry};
@@ -102,10 +102,43 @@ fn sign(args: &SignArgs) -> Result<(), Failure> {
             .map(|spec| parse_node_option(spec))
             .collect::<Result<_, _>>()?,
     };
+    let (signed, expires_at) = sign_entries(
+        &root,
+        &args.root,
+        &entries,
+        args.version,
+        args.expires_in_days,
+    )?;
+    RosterFile::new(&args.out).save(&signed, Overwrite::from_force(args.force))?;
+    println!(
+        "signed roster version {} of federation {}: {} nodes, valid until {}; wrote {}",
+        args.version,
+        root.federation(),
+        entries.len(),
+        format_unix(expires_at),
+        args.out.display()
+    );
+    println!(
+        "next: credx roster verify --root-vkey {} {}",
+        args.root.join(TrustRoot::VKEY_FILE).display(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Signs a roster listing `entries` (public keys read from each credentials directory,
+/// certificates checked against the root's CA in `root_dir`); returns it and its expiry.
+pub fn sign_entries(
+    root: &TrustRoot,
+    root_dir: &Path,
+    entries: &[NodeEntry],
+    version: u64,
+    expires_in_days: u64,
+) -> Result<(SignedRoster, u64), Failure> {
     let roots = root.roots()?;
-    let ca_path = args.root.join(TrustRoot::CA_CERT_FILE);
+    let ca_path = root_dir.join(TrustRoot::CA_CERT_FILE);
     let mut nodes = Vec::with_capacity(entries.len());
-    for entry in &entries {
+    for entry in entries {
         let keys = NodePublicKeys::load(&entry.credentials)?;
         if keys.origin != entry.origin {
             return Err(Failure::refused(format!(
@@ -130,30 +163,16 @@ fn sign(args: &SignArgs) -> Result<(), Failure> {
         ));
     }
     let issued_at = unix_now();
-    let expires_at = issued_at.saturating_add(args.expires_in_days.saturating_mul(DAY));
+    let expires_at = issued_at.saturating_add(expires_in_days.saturating_mul(DAY));
     let signed = sign_roster(
-        &root,
+        root,
         root.federation(),
-        args.version,
+        version,
         issued_at,
         expires_at,
         nodes,
     )?;
-    RosterFile::new(&args.out).save(&signed, Overwrite::from_force(args.force))?;
-    println!(
-        "signed roster version {} of federation {}: {} nodes, valid until {}; wrote {}",
-        args.version,
-        root.federation(),
-        entries.len(),
-        format_unix(expires_at),
-        args.out.display()
-    );
-    println!(
-        "next: credx roster verify --root-vkey {} {}",
-        args.root.join(TrustRoot::VKEY_FILE).display(),
-        args.out.display()
-    );
-    Ok(())
+    Ok((signed, expires_at))
 }
 
 fn verify(args: &VerifyArgs) -> Result<(), Failure> {

@@ -3,13 +3,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
+
+use crate::dates::{parse_date_arg, today_cst};
 use clap::{Args, ValueEnum};
 use credx_protocol::ident::{DivisionCode, Jurisdiction};
 use credx_protocol::record::raw::{parse_json_records, RawError};
-use credx_protocol::record::{RawRecord, RecordDate};
+use credx_protocol::record::RawRecord;
 use credx_protocol::validate::{validate_batch, Finding, ValidationContext};
 
 /// Output format.
@@ -120,37 +121,6 @@ fn run_inner(args: &ValidateArgs) -> Result<bool> {
     Ok(rejected > 0)
 }
 
-fn parse_date_arg(flag: &str, text: &str) -> Result<RecordDate> {
-    RecordDate::parse(text)
-        .with_context(|| format!("{flag} {text}: expected a date such as 2026-11-22"))
-}
-
-/// Today's date in China Standard Time (UTC+8, no daylight saving): credx nodes run in
-/// China, and the tools crate deliberately has no time-zone dependency. `--today` overrides.
-fn today_cst() -> Result<RecordDate> {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .context("system clock is before 1970")?
-        .as_secs();
-    let days = i64::try_from((secs + 8 * 3600) / 86_400).context("system clock out of range")?;
-    let (y, m, d) = civil_from_days(days);
-    parse_date_arg("system clock", &format!("{y:04}-{m:02}-{d:02}"))
-}
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 fn read_records(path: &Path, kind: InputKind) -> Result<Vec<Result<RawRecord, RawError>>> {
     let name = path.display();
     let bytes = std::fs::read(path)
@@ -206,16 +176,4 @@ fn read_csv(name: &str, bytes: &[u8]) -> Result<Vec<Result<RawRecord, RawError>>
         out.push(RawRecord::from_fields(headers.iter().zip(row.iter())));
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::civil_from_days;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_779), (2026, 11, 22));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-    }
 }
