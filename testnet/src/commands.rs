@@ -1,4 +1,5 @@
-//! The subcommands: `up`, `load`, `report`, `down`, `demo`.
+//! The subcommands: `up`, `load`, `report`, `down`, `demo` (`chaos` and `partition` are
+//! in [`crate::chaos`] and [`crate::partition`]).
 
 use std::path::Path;
 use std::time::Duration;
@@ -24,16 +25,31 @@ pub fn client() -> Result<reqwest::Client, TestnetError> {
         .map_err(|e| TestnetError::Client(e.to_string()))
 }
 
-/// Starts the testnet in `dir`: a new one, or the one already there if none of its nodes
-/// runs (its data kept). Returns the manifest with the pids.
+/// Starts the testnet in `dir` with a fault-injecting relay on every edge: a new one, or
+/// the one already there if none of its nodes runs (its data kept). Returns the manifest
+/// with the pids.
 pub async fn up(dir: &Path, topology: Topology) -> Result<Manifest, TestnetError> {
+    up_with(dir, topology, true).await
+}
+
+/// [`up`], choosing whether a new testnet gets relays (`relays`; an existing testnet keeps
+/// what it was generated with). Without relays children dial their parents directly and
+/// `chaos` can only kill and restart nodes.
+pub async fn up_with(
+    dir: &Path,
+    topology: Topology,
+    relays: bool,
+) -> Result<Manifest, TestnetError> {
     let mut manifest = if Manifest::exists(dir) {
         let manifest = Manifest::load(dir)?;
-        let running: Vec<String> = manifest
+        let mut running: Vec<String> = manifest
             .nodes
             .iter()
             .filter_map(|n| process::running_pid(n).map(|pid| format!("{} pid {pid}", n.origin)))
             .collect();
+        if let Some(pid) = relay_pid(dir, &manifest) {
+            running.push(format!("relay pid {pid}"));
+        }
         if !running.is_empty() {
             return Err(TestnetError::AlreadyRunning {
                 dir: dir.to_owned(),
@@ -61,7 +77,7 @@ pub async fn up(dir: &Path, topology: Topology) -> Result<Manifest, TestnetError
             topology.nodes().len(),
             dir.display()
         );
-        setup::generate(dir, topology, &bin)?
+        setup::generate(dir, topology, &bin, relays)?
     };
     // The binary may have been rebuilt or moved since the manifest was written.
     if !manifest.node_bin.is_file() {
@@ -75,6 +91,7 @@ pub async fn up(dir: &Path, topology: Topology) -> Result<Manifest, TestnetError
         for node in &mut manifest.nodes {
             node.pid = None;
         }
+        let _ = stop_relay(&dir, &mut manifest);
         let _ = manifest.save(&dir);
         return Err(e);
     }
@@ -84,6 +101,10 @@ pub async fn up(dir: &Path, topology: Topology) -> Result<Manifest, TestnetError
 }
 
 async fn start_all(dir: &Path, manifest: &mut Manifest) -> Result<(), TestnetError> {
+    // The relays first, so a child's first connection already goes through its relay.
+    if manifest.relays.is_some() {
+        start_relay(dir, manifest).await?;
+    }
     let bin = manifest.node_bin.clone();
     for i in 0..manifest.nodes.len() {
         let pid = process::spawn(&manifest.nodes[i], &bin)?;
@@ -92,6 +113,59 @@ async fn start_all(dir: &Path, manifest: &mut Manifest) -> Result<(), TestnetErr
         manifest.save(dir)?;
     }
     process::wait_healthy(&client()?, &manifest.nodes, HEALTHY_WITHIN).await
+}
+
+/// How long `up` waits for the relay's control socket.
+const RELAY_READY_WITHIN: Duration = Duration::from_secs(10);
+
+async fn start_relay(dir: &Path, manifest: &mut Manifest) -> Result<(), TestnetError> {
+    let bin = process::find_testnet_bin()?;
+    let Some(relays) = manifest.relays.as_mut() else {
+        return Ok(());
+    };
+    let pid = process::spawn_relay(dir, &bin, &relays.log)?;
+    relays.pid = Some(pid);
+    let (control, log) = (relays.control.clone(), relays.log.clone());
+    manifest.save(dir)?;
+    let deadline = std::time::Instant::now() + RELAY_READY_WITHIN;
+    loop {
+        let status =
+            crate::relay_control::request(&control, &crate::relay_control::ControlRequest::Status);
+        match status {
+            Ok(_) => return Ok(()),
+            Err(e) if std::time::Instant::now() > deadline => return Err(e),
+            Err(_) => {}
+        }
+        if !process::is_running_with(pid, dir) {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            return Err(TestnetError::RelayDied {
+                pid,
+                log,
+                tail: lines[lines.len().saturating_sub(20)..].join("\n"),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Kills the relay process if it runs (it holds nothing worth a clean stop).
+fn stop_relay(dir: &Path, manifest: &mut Manifest) -> Result<(), TestnetError> {
+    if let Some(pid) = relay_pid(dir, manifest) {
+        let dir = dir.canonicalize().map_err(TestnetError::io(dir))?;
+        process::signal_with("relay", pid, &dir, "KILL")?;
+    }
+    if let Some(relays) = manifest.relays.as_mut() {
+        relays.pid = None;
+    }
+    Ok(())
+}
+
+/// The relay's pid, if it is running.
+pub fn relay_pid(dir: &Path, manifest: &Manifest) -> Option<u32> {
+    let pid = manifest.relays.as_ref()?.pid?;
+    let dir = dir.canonicalize().ok()?;
+    process::is_running_with(pid, &dir).then_some(pid)
 }
 
 fn print_nodes(manifest: &Manifest) {
@@ -109,6 +183,19 @@ fn print_nodes(manifest: &Manifest) {
             node.pid.map_or_else(|| "-".to_owned(), |p| p.to_string()),
             node.name,
         );
+    }
+    if let Some(relays) = &manifest.relays {
+        println!(
+            "relays (pid {}; faults: credx-testnet chaos ...; control socket {}):",
+            relays.pid.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+            relays.control.display()
+        );
+        for edge in &relays.edges {
+            println!(
+                "  {:<14} → {:<14} relay {} → {}",
+                edge.child, edge.parent, edge.listen, edge.upstream
+            );
+        }
     }
 }
 
@@ -131,19 +218,23 @@ pub async fn load(dir: &Path, rate: f64, seconds: f64) -> Result<LoadSummary, Te
 }
 
 /// Prints the report; with `wait`, first waits up to that long for convergence, and then
-/// not converging is an error. Re-sent verified entries are always an error.
+/// not converging is an error (and when the last chaos action was a heal or restart, says
+/// how long after it the testnet converged). Re-sent verified entries are always an error.
 pub async fn report(dir: &Path, wait: Option<Duration>) -> Result<Report, TestnetError> {
     let manifest = Manifest::load(dir)?;
     let client = client()?;
-    let (report, converged) = match wait {
-        Some(limit) => report::wait_converged(&client, &manifest, limit).await,
+    let (report, converged, after) = match wait {
+        Some(limit) => report::wait_converged_after_recovery(&client, &manifest, dir, limit).await,
         None => {
             let report = report::collect(&client, &manifest).await;
             let converged = report.converged();
-            (report, converged)
+            (report, converged, None)
         }
     };
     print!("{}", report::render(&report));
+    if let Some(after) = after {
+        println!("{after}");
+    }
     report::check_resent_verified(&report)?;
     if let (Some(limit), false) = (wait, converged) {
         return Err(TestnetError::NotConverged {
@@ -154,13 +245,15 @@ pub async fn report(dir: &Path, wait: Option<Duration>) -> Result<Report, Testne
     Ok(report)
 }
 
-/// Stops every node (SIGTERM, then SIGKILL after the grace period); data is kept.
+/// Stops every node (SIGTERM, then SIGKILL after the grace period), then the relay; data
+/// is kept.
 pub fn down(dir: &Path) -> Result<(), TestnetError> {
     let mut manifest = Manifest::load(dir)?;
     let stopped = process::stop_all(&manifest.nodes, STOP_GRACE)?;
     for node in &mut manifest.nodes {
         node.pid = None;
     }
+    stop_relay(dir, &mut manifest)?;
     manifest.save(dir)?;
     println!(
         "down: {} stopped by SIGTERM, {} killed after {} s, {} not running; data kept in {}",

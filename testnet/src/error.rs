@@ -47,11 +47,15 @@ pub enum TestnetError {
         source: std::io::Error,
     },
     #[error(
-        "the credx-node binary was not found (looked at {tried}); build it with \
-         `cargo build --release --workspace --bins` or set CREDX_NODE_BIN"
+        "the {name} binary was not found (looked at {tried}); build it with \
+         `cargo build --release --workspace --bins` or set {env}"
     )]
-    NodeBinary { tried: String },
-    #[error("cannot start credx-node for {origin}: {source}")]
+    NodeBinary {
+        name: String,
+        env: String,
+        tried: String,
+    },
+    #[error("cannot start the process of {origin}: {source}")]
     Spawn {
         origin: String,
         #[source]
@@ -94,6 +98,38 @@ pub enum TestnetError {
         "{count} node(s) counted entries received again after verification (must be 0): {nodes}"
     )]
     ResentVerified { count: usize, nodes: String },
+    #[error("relay control socket {socket}: {message}")]
+    Relay {
+        socket: std::path::PathBuf,
+        message: String,
+    },
+    #[error(
+        "the testnet in {dir} was generated without relays, so links cannot be cut, delayed \
+         or dropped; generate one with relays (`credx-testnet up` without --no-relays)"
+    )]
+    NoRelays { dir: PathBuf },
+    #[error("{0}")]
+    RelayStart(#[from] crate::relay::RelayError),
+    #[error("the relay (pid {pid}) exited while starting; its log {log}:\n{tail}")]
+    RelayDied {
+        pid: u32,
+        log: PathBuf,
+        tail: String,
+    },
+    #[error("no node or edge {name:?} in this testnet (known: {known})")]
+    UnknownTarget { name: String, known: String },
+    #[error("{origin} is not running; start it with `credx-testnet chaos restart {origin}`")]
+    NotRunning { origin: String },
+    #[error("{origin} did not stop within {seconds} s of SIGKILL")]
+    Unkillable { origin: String, seconds: u64 },
+    #[error("{what} must be {rule} (got {value})")]
+    ChaosParameter {
+        what: &'static str,
+        rule: &'static str,
+        value: String,
+    },
+    #[error("partition: {0}")]
+    Partition(String),
 }
 
 impl TestnetError {

@@ -5,6 +5,8 @@
 //! D/federation/             trust root, nodes/<origin>/ credentials, roster.note
 //! D/nodes/<origin>/         node.toml, tokens.json (hashed), data/, node.log
 //! D/tokens/<origin>.token   the department token of the node (the secret; mode 0600)
+//! D/relay.sock, relay.log   the fault-injecting relay's control socket and log (with relays)
+//! D/chaos.jsonl             every fault set or node killed/restarted, one JSON line each
 //! ```
 
 use std::net::SocketAddr;
@@ -26,6 +28,33 @@ pub struct Manifest {
     pub node_bin: PathBuf,
     /// Parents before children.
     pub nodes: Vec<NodeEntry>,
+    /// The fault-injecting relays between children and parents; `None` when the testnet
+    /// was generated without them (children then dial their parent directly).
+    #[serde(default)]
+    pub relays: Option<RelaySet>,
+}
+
+/// The relay process and its edges.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RelaySet {
+    /// The relay's control socket (Unix stream, one JSON line each way).
+    pub control: PathBuf,
+    pub log: PathBuf,
+    /// The running relay process, while up.
+    pub pid: Option<u32>,
+    /// One per tree edge, in node order.
+    pub edges: Vec<EdgeEntry>,
+}
+
+/// One tree edge: the child's config names `listen` as its parent's address, and the relay
+/// forwards datagrams between there and the parent's QUIC listener `upstream`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeEntry {
+    /// The edge is named by its child: every node but the national one has exactly one.
+    pub child: String,
+    pub parent: String,
+    pub listen: SocketAddr,
+    pub upstream: SocketAddr,
 }
 
 /// One node of the testnet.
@@ -132,5 +161,17 @@ impl Manifest {
 
     pub fn counties(&self) -> impl Iterator<Item = &NodeEntry> {
         self.nodes.iter().filter(|n| n.is_county())
+    }
+
+    /// The node named by `name`: its origin, or its division code alone (`440100` for
+    /// `440100.credx`).
+    pub fn find(&self, name: &str) -> Option<&NodeEntry> {
+        self.node(name)
+            .or_else(|| self.node(&crate::topology::origin_of(name)))
+    }
+
+    /// Whether `origin` lies below `ancestor` (not itself).
+    pub fn is_below(&self, origin: &str, ancestor: &str) -> bool {
+        self.ancestors(origin).iter().any(|a| a.origin == ancestor)
     }
 }

@@ -14,6 +14,9 @@ use crate::manifest::NodeEntry;
 /// Environment variable naming the `credx-node` binary to run.
 pub const NODE_BIN_ENV: &str = "CREDX_NODE_BIN";
 const NODE_BIN: &str = "credx-node";
+/// Environment variable naming the `credx-testnet` binary that runs the relays.
+pub const TESTNET_BIN_ENV: &str = "CREDX_TESTNET_BIN";
+const TESTNET_BIN: &str = "credx-testnet";
 
 pub fn unix_ms() -> u64 {
     std::time::SystemTime::now()
@@ -25,8 +28,25 @@ pub fn unix_ms() -> u64 {
 /// `$CREDX_NODE_BIN`, else `credx-node` beside the running executable (or one directory
 /// up, where cargo puts binaries when the executable is a test in `deps/`).
 pub fn find_node_bin() -> Result<PathBuf, TestnetError> {
+    find_bin(NODE_BIN_ENV, NODE_BIN)
+}
+
+/// The `credx-testnet` binary, to run the relay process: `$CREDX_TESTNET_BIN`, the running
+/// executable if it is `credx-testnet`, else found like [`find_node_bin`].
+pub fn find_testnet_bin() -> Result<PathBuf, TestnetError> {
+    if std::env::var_os(TESTNET_BIN_ENV).is_none() {
+        if let Ok(exe) = std::env::current_exe() {
+            if exe.file_name().is_some_and(|n| n == TESTNET_BIN) {
+                return Ok(exe);
+            }
+        }
+    }
+    find_bin(TESTNET_BIN_ENV, TESTNET_BIN)
+}
+
+fn find_bin(env: &str, name: &str) -> Result<PathBuf, TestnetError> {
     let mut tried = Vec::new();
-    if let Some(path) = std::env::var_os(NODE_BIN_ENV) {
+    if let Some(path) = std::env::var_os(env) {
         let path = PathBuf::from(path);
         if path.is_file() {
             return Ok(path);
@@ -35,7 +55,7 @@ pub fn find_node_bin() -> Result<PathBuf, TestnetError> {
     }
     if let Ok(exe) = std::env::current_exe() {
         for dir in exe.ancestors().skip(1).take(2) {
-            let candidate = dir.join(NODE_BIN);
+            let candidate = dir.join(name);
             if candidate.is_file() {
                 return Ok(candidate);
             }
@@ -43,6 +63,8 @@ pub fn find_node_bin() -> Result<PathBuf, TestnetError> {
         }
     }
     Err(TestnetError::NodeBinary {
+        name: name.to_owned(),
+        env: env.to_owned(),
         tried: tried
             .iter()
             .map(|p| p.display().to_string())
@@ -54,21 +76,35 @@ pub fn find_node_bin() -> Result<PathBuf, TestnetError> {
 /// Starts `node` in its own process group (a Ctrl-C in the terminal that ran `up` does not
 /// reach it), logging to its `node.log`; returns the pid. The process outlives the caller.
 pub fn spawn(node: &NodeEntry, bin: &Path) -> Result<u32, TestnetError> {
+    let mut command = Command::new(bin);
+    command
+        .arg("--config")
+        .arg(&node.config)
+        .current_dir(&node.dir);
+    spawn_detached(command, &node.origin, &node.log)
+}
+
+/// Starts the relay process of the testnet in `dir` (`credx-testnet relay --dir DIR`),
+/// logging to `log`; returns the pid.
+pub fn spawn_relay(dir: &Path, bin: &Path, log: &Path) -> Result<u32, TestnetError> {
+    let mut command = Command::new(bin);
+    command.arg("relay").arg("--dir").arg(dir).current_dir(dir);
+    spawn_detached(command, "relay", log)
+}
+
+fn spawn_detached(mut command: Command, what: &str, log_path: &Path) -> Result<u32, TestnetError> {
     use std::os::unix::process::CommandExt;
     let spawn_error = |source| TestnetError::Spawn {
-        origin: node.origin.clone(),
+        origin: what.to_owned(),
         source,
     };
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&node.log)
-        .map_err(TestnetError::io(&node.log))?;
-    let log_err = log.try_clone().map_err(TestnetError::io(&node.log))?;
-    let child = Command::new(bin)
-        .arg("--config")
-        .arg(&node.config)
-        .current_dir(&node.dir)
+        .open(log_path)
+        .map_err(TestnetError::io(log_path))?;
+    let log_err = log.try_clone().map_err(TestnetError::io(log_path))?;
+    let child = command
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err)
@@ -81,6 +117,11 @@ pub fn spawn(node: &NodeEntry, bin: &Path) -> Result<u32, TestnetError> {
 
 /// Whether `pid` is a live (not zombie) process running `node`'s config.
 pub fn is_running(node: &NodeEntry, pid: u32) -> bool {
+    is_running_with(pid, &node.config)
+}
+
+/// Whether `pid` is a live (not zombie) process with `marker` as one of its arguments.
+pub fn is_running_with(pid: u32, marker: &Path) -> bool {
     let proc_dir = PathBuf::from(format!("/proc/{pid}"));
     let Ok(stat) = std::fs::read_to_string(proc_dir.join("stat")) else {
         return false;
@@ -95,8 +136,8 @@ pub fn is_running(node: &NodeEntry, pid: u32) -> bool {
     let Ok(cmdline) = std::fs::read(proc_dir.join("cmdline")) else {
         return false;
     };
-    let config = node.config.as_os_str().as_encoded_bytes();
-    cmdline.split(|&b| b == 0).any(|arg| arg == config)
+    let marker = marker.as_os_str().as_encoded_bytes();
+    cmdline.split(|&b| b == 0).any(|arg| arg == marker)
 }
 
 /// The node's pid if it is running.
@@ -106,8 +147,14 @@ pub fn running_pid(node: &NodeEntry) -> Option<u32> {
 
 /// Sends `signal` (`TERM`, `KILL`) with kill(1).
 pub fn signal(node: &NodeEntry, pid: u32, signal: &str) -> Result<(), TestnetError> {
+    signal_with(&node.origin, pid, &node.config, signal)
+}
+
+/// Sends `signal` to `pid`, which runs with `marker` among its arguments (`what` names it
+/// in errors).
+pub fn signal_with(what: &str, pid: u32, marker: &Path, signal: &str) -> Result<(), TestnetError> {
     let signal_error = |message: String| TestnetError::Signal {
-        origin: node.origin.clone(),
+        origin: what.to_owned(),
         pid,
         message,
     };
@@ -116,7 +163,7 @@ pub fn signal(node: &NodeEntry, pid: u32, signal: &str) -> Result<(), TestnetErr
         .arg(pid.to_string())
         .output()
         .map_err(|e| signal_error(format!("cannot run kill: {e}")))?;
-    if output.status.success() || !is_running(node, pid) {
+    if output.status.success() || !is_running_with(pid, marker) {
         Ok(())
     } else {
         Err(signal_error(

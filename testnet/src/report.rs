@@ -2,6 +2,10 @@
 //! convergence of every log: its size at its origin against the size of its mirror at
 //! each ancestor (county → city → province → national).
 //!
+//! Per node it also gives the lag in entries: how many entries of the logs below it have
+//! not reached it yet. After a chaos heal or restart, `report --wait` says how long after it
+//! the testnet converged ([`AfterRecovery`]).
+//!
 //! Everything comes from metrics the node exports: `credx_log_entries{origin,role}`,
 //! `credx_sync_entries_received`, `credx_sync_entries_resent_verified` and
 //! `credx_sync_sessions{role,result}`.
@@ -83,6 +87,34 @@ impl LogConvergence {
     pub fn converged(&self) -> bool {
         self.own.is_some() && self.mirrors.iter().all(|(_, size)| *size == self.own)
     }
+
+    /// Entries of this log not yet at `ancestor` (`None`: a size is unknown, or `ancestor`
+    /// does not mirror this log).
+    pub fn lag_at(&self, ancestor: &str) -> Option<u64> {
+        let own = self.own?;
+        let (_, size) = self.mirrors.iter().find(|(a, _)| a == ancestor)?;
+        Some(own.saturating_sub((*size)?))
+    }
+
+    /// Whether every ancestor holds at least the first `size` entries of this log.
+    pub fn reached(&self, size: u64) -> bool {
+        self.mirrors
+            .iter()
+            .all(|(_, s)| s.is_some_and(|s| s >= size))
+    }
+}
+
+/// A node's convergence: the logs of the nodes below it and how far behind it is on them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeLag {
+    /// Logs below the node that it mirrors.
+    pub logs: usize,
+    /// Of those, the ones it does not hold in full.
+    pub behind: usize,
+    /// Entries of those logs not yet at the node.
+    pub entries: u64,
+    /// Logs whose size (at their node or here) is unknown.
+    pub unknown: usize,
 }
 
 /// All nodes' scrapes and the convergence of every log.
@@ -116,6 +148,44 @@ impl Report {
                 format!("{} {} → {}", l.origin, show(l.own), mirrors.join(", "))
             })
             .collect()
+    }
+
+    /// How far `origin` is behind the nodes below it (every log of its subtree against its
+    /// mirror of it).
+    pub fn lag_at(&self, origin: &str) -> NodeLag {
+        let mut lag = NodeLag::default();
+        for log in &self.logs {
+            if !log.mirrors.iter().any(|(a, _)| a == origin) {
+                continue;
+            }
+            lag.logs += 1;
+            match log.lag_at(origin) {
+                Some(0) => {}
+                Some(n) => {
+                    lag.behind += 1;
+                    lag.entries += n;
+                }
+                None => lag.unknown += 1,
+            }
+        }
+        lag
+    }
+
+    /// The own log size of every node that answered.
+    pub fn own_sizes(&self) -> std::collections::HashMap<String, u64> {
+        self.logs
+            .iter()
+            .filter_map(|l| Some((l.origin.clone(), l.own?)))
+            .collect()
+    }
+
+    /// Whether every ancestor of every log holds at least the size in `sizes` (logs not
+    /// named there count as reached): what "caught up to that moment" means while load
+    /// keeps the logs growing.
+    pub fn reached(&self, sizes: &std::collections::HashMap<String, u64>) -> bool {
+        self.logs
+            .iter()
+            .all(|l| sizes.get(&l.origin).is_none_or(|&size| l.reached(size)))
     }
 
     /// Nodes whose re-sent-verified counter is not 0, with the count.
@@ -227,6 +297,61 @@ pub async fn wait_converged(
     }
 }
 
+/// How long after the last chaos recovery (heal or restart) the testnet converged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AfterRecovery {
+    pub event: crate::chaos::ChaosEvent,
+    /// Seconds from the event to the first scrape that found every log converged.
+    pub seconds: f64,
+    /// The first scrape of this report was already converged: `seconds` is only an upper
+    /// bound (run `report --wait` right after the heal for the figure).
+    pub upper_bound: bool,
+}
+
+impl std::fmt::Display for AfterRecovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "full convergence {}{:.1} s after the {} of {}",
+            if self.upper_bound { "≤ " } else { "" },
+            self.seconds,
+            self.event.action,
+            self.event.targets.join(", ")
+        )?;
+        if self.upper_bound {
+            f.write_str(" (already converged when the report started)")?;
+        }
+        Ok(())
+    }
+}
+
+/// [`wait_converged`], also timing convergence against the last chaos event of the testnet
+/// in `dir` when that event was a heal or restart.
+pub async fn wait_converged_after_recovery(
+    client: &reqwest::Client,
+    manifest: &Manifest,
+    dir: &std::path::Path,
+    limit: Duration,
+) -> (Report, bool, Option<AfterRecovery>) {
+    let last = crate::chaos::events(dir)
+        .pop()
+        .filter(crate::chaos::ChaosEvent::is_recovery);
+    let first = collect(client, manifest).await;
+    let (report, converged, upper_bound) = if first.converged() {
+        (first, true, true)
+    } else {
+        let (report, converged) = wait_converged(client, manifest, limit).await;
+        (report, converged, false)
+    };
+    let now = crate::process::unix_ms();
+    let after = last.filter(|_| converged).map(|event| AfterRecovery {
+        seconds: now.saturating_sub(event.unix_ms) as f64 / 1e3,
+        event,
+        upper_bound,
+    });
+    (report, converged, after)
+}
+
 /// Fails when some node counted re-sent verified entries.
 pub fn check_resent_verified(report: &Report) -> Result<(), TestnetError> {
     let nodes = report.resent_verified();
@@ -252,13 +377,32 @@ pub fn render(report: &Report) -> String {
         |s: Option<Sessions>| s.map_or("?".to_owned(), |s| format!("{}/{}", s.ok, s.failed));
     let _ = writeln!(
         out,
-        "{:<14} {:<8} {:>9} {:>10} {:>15} {:>13} {:>13}  name",
-        "node", "level", "own log", "received", "resent verified", "upload ok/err", "recv ok/err"
+        "{:<14} {:<8} {:>9} {:>10} {:>15} {:>13} {:>13} {:>9} {:>10}  name",
+        "node",
+        "level",
+        "own log",
+        "received",
+        "resent verified",
+        "upload ok/err",
+        "recv ok/err",
+        "behind",
+        "lag",
     );
     for node in &report.nodes {
+        let lag = report.lag_at(&node.origin);
+        let (behind, entries) = if lag.logs == 0 {
+            ("-".to_owned(), "-".to_owned())
+        } else if lag.unknown > 0 {
+            (format!("{}+?/{}", lag.behind, lag.logs), "?".to_owned())
+        } else {
+            (
+                format!("{}/{}", lag.behind, lag.logs),
+                lag.entries.to_string(),
+            )
+        };
         let _ = writeln!(
             out,
-            "{:<14} {:<8} {:>9} {:>10} {:>15} {:>13} {:>13}  {}",
+            "{:<14} {:<8} {:>9} {:>10} {:>15} {:>13} {:>13} {:>9} {:>10}  {}",
             node.origin,
             node.level,
             opt(node.own_log()),
@@ -266,9 +410,15 @@ pub fn render(report: &Report) -> String {
             opt(node.resent_verified()),
             sessions(node.sessions("upload")),
             sessions(node.sessions("receive")),
+            behind,
+            entries,
             node.name,
         );
     }
+    let _ = writeln!(
+        out,
+        "(behind: logs of the nodes below not fully held here / logs below; lag: their entries not here yet)"
+    );
     for (origin, error) in report.unreachable() {
         let _ = writeln!(out, "unreachable: {origin}: {error}");
     }
@@ -283,7 +433,10 @@ pub fn render(report: &Report) -> String {
         let mirrors: Vec<String> = log
             .mirrors
             .iter()
-            .map(|(a, s)| format!("{a} {}", opt(*s)))
+            .map(|(a, s)| match log.lag_at(a) {
+                Some(lag) if lag > 0 => format!("{a} {} (-{lag})", opt(*s)),
+                _ => format!("{a} {}", opt(*s)),
+            })
             .collect();
         let _ = writeln!(
             out,

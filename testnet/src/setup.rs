@@ -4,6 +4,10 @@
 //! Node configs follow `docs/examples/node.toml` with the testnet's paths and ports and a
 //! shorter sync interval (100 ms instead of 250 ms) and peer timeout, so a record crosses
 //! the four levels quickly and a stopped node is noticed within seconds.
+//!
+//! With relays, every child's `parent.address` is its edge's relay port, not the parent's
+//! QUIC port: the relay forwards datagrams only, so TLS still runs between child and parent
+//! and the parent's identity is verified end to end.
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -13,7 +17,7 @@ use credx_node::federation::{Overwrite, TestFederation};
 use credx_node::synthetic::synthetic_uscc;
 
 use crate::error::TestnetError;
-use crate::manifest::{Manifest, NodeEntry};
+use crate::manifest::{EdgeEntry, Manifest, NodeEntry, RelaySet};
 use crate::topology::{NodePlan, Topology};
 
 /// Serial, in the reserved synthetic range, of each division's licensing authority
@@ -21,9 +25,19 @@ use crate::topology::{NodePlan, Topology};
 pub const LICENSING_SERIAL: u64 = 52;
 pub const REGULATOR_SERIAL: u64 = 132;
 
+/// File names of the relay's control socket and log in the testnet directory.
+pub const RELAY_SOCKET: &str = "relay.sock";
+pub const RELAY_LOG: &str = "relay.log";
+
 /// Writes a new testnet of `topology` into `dir` (which must not hold one) and returns
-/// its manifest, with no process started yet.
-pub fn generate(dir: &Path, topology: Topology, node_bin: &Path) -> Result<Manifest, TestnetError> {
+/// its manifest, with no process started yet. With `relays`, every edge goes through a
+/// fault-injecting relay (see [`crate::relay`]).
+pub fn generate(
+    dir: &Path,
+    topology: Topology,
+    node_bin: &Path,
+    relays: bool,
+) -> Result<Manifest, TestnetError> {
     std::fs::create_dir_all(dir).map_err(TestnetError::io(dir))?;
     let dir = dir.canonicalize().map_err(TestnetError::io(dir))?;
     let plans = topology.nodes();
@@ -36,9 +50,10 @@ pub fn generate(dir: &Path, topology: Topology, node_bin: &Path) -> Result<Manif
     let tokens_dir = dir.join("tokens");
     std::fs::create_dir_all(&tokens_dir).map_err(TestnetError::io(&tokens_dir))?;
 
-    let ports = Ports::reserve(&plans)?;
+    let ports = Ports::reserve(&plans, relays)?;
     let mut nodes = Vec::with_capacity(plans.len());
-    for (plan, (http, quic)) in plans.iter().zip(ports.addresses) {
+    let mut edges = Vec::new();
+    for (plan, (http, quic, relay)) in plans.iter().zip(ports.addresses) {
         let node_dir = dir.join("nodes").join(&plan.origin);
         std::fs::create_dir_all(&node_dir).map_err(TestnetError::io(&node_dir))?;
         let authorities = authorities(plan)?;
@@ -55,8 +70,20 @@ pub fn generate(dir: &Path, topology: Topology, node_bin: &Path) -> Result<Manif
                 .find(|n: &&NodeEntry| &n.origin == parent)
                 .and_then(|n| n.quic)
         });
+        let dial = match (relay, &plan.parent, parent_quic) {
+            (Some(listen), Some(parent), Some(upstream)) => {
+                edges.push(EdgeEntry {
+                    child: plan.origin.clone(),
+                    parent: parent.clone(),
+                    listen,
+                    upstream,
+                });
+                Some(listen)
+            }
+            _ => parent_quic,
+        };
         let config = node_dir.join("node.toml");
-        write_config(plan, &config, http, quic, parent_quic)?;
+        write_config(plan, &config, http, quic, dial)?;
         nodes.push(NodeEntry {
             origin: plan.origin.clone(),
             name: plan.name.to_owned(),
@@ -78,6 +105,12 @@ pub fn generate(dir: &Path, topology: Topology, node_bin: &Path) -> Result<Manif
         created_unix_ms: crate::process::unix_ms(),
         node_bin: node_bin.to_owned(),
         nodes,
+        relays: relays.then(|| RelaySet {
+            control: dir.join(RELAY_SOCKET),
+            log: dir.join(RELAY_LOG),
+            pid: None,
+            edges,
+        }),
     })
 }
 
@@ -188,13 +221,15 @@ fn write_config(
 }
 
 /// Free loopback ports for every node: HTTP (TCP) for all, QUIC (UDP) for nodes with
-/// children. The sockets are held until all are chosen, so no two nodes get the same.
+/// children, and with relays a UDP port for the relay of each node's upstream edge. The
+/// sockets are held until all are chosen, so no two get the same.
 struct Ports {
-    addresses: Vec<(SocketAddr, Option<SocketAddr>)>,
+    /// (HTTP, QUIC, relay of the upstream edge) per node.
+    addresses: Vec<(SocketAddr, Option<SocketAddr>, Option<SocketAddr>)>,
 }
 
 impl Ports {
-    fn reserve(plans: &[NodePlan]) -> Result<Ports, TestnetError> {
+    fn reserve(plans: &[NodePlan], relays: bool) -> Result<Ports, TestnetError> {
         let mut held_tcp = Vec::new();
         let mut held_udp = Vec::new();
         let mut addresses = Vec::new();
@@ -205,15 +240,17 @@ impl Ports {
             let tcp = TcpListener::bind("127.0.0.1:0").map_err(port_error("TCP"))?;
             let http = tcp.local_addr().map_err(port_error("TCP"))?;
             held_tcp.push(tcp);
-            let quic = if has_children {
+            let mut udp_port = || -> Result<SocketAddr, TestnetError> {
                 let udp = UdpSocket::bind("127.0.0.1:0").map_err(port_error("UDP"))?;
                 let addr = udp.local_addr().map_err(port_error("UDP"))?;
                 held_udp.push(udp);
-                Some(addr)
-            } else {
-                None
+                Ok(addr)
             };
-            addresses.push((http, quic));
+            let quic = has_children.then(&mut udp_port).transpose()?;
+            let relay = (relays && plan.parent.is_some())
+                .then(&mut udp_port)
+                .transpose()?;
+            addresses.push((http, quic, relay));
         }
         Ok(Ports { addresses })
     }
