@@ -551,7 +551,8 @@ impl Daemon {
             Arc::clone(&sequencer),
             Arc::new(tokens),
         )
-        .with_max_submission(config.max_batch_entries);
+        .with_max_submission(config.max_batch_entries)
+        .with_roster(Arc::clone(&roster));
         if let Some(jurisdiction) = jurisdiction {
             api = api.with_jurisdiction(jurisdiction);
         }

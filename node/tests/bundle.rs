@@ -1,227 +1,232 @@
-//! Verification bundles end to end: a real RocksDB-backed node with its sequencer takes a
-//! licence through the department API, builds a bundle for the subject (anchoring its status
-//! root), its ancestors cosign the checkpoint, and the bundle verifies offline against the
-//! national root key alone; tampering with any part fails with the error naming that part.
+//! Verification bundles end to end over HTTP: a province node (real RocksDB, sequencer,
+//! QUIC) takes records through the department API and serves `GET
+//! /v1/subjects/{code}/bundle`; until its parent, the national node, has cosigned a
+//! checkpoint covering the anchor it answers 503 naming what to wait for; after one real
+//! upload the bundle verifies offline with nothing but the national root key (and, as a
+//! verifier in another province would set it, a cosigner policy); tampering with any part
+//! fails with the error naming that part. Personal ID numbers never leave in a public answer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
-use credx_node::api::bundle::build_bundle;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::{loopback, TestNode};
 use credx_node::api::{router, ApiState, TokenStore, View};
+use credx_node::federation::test_federation::three_level::{CITY, COUNTY, NATIONAL, PROVINCE};
+use credx_node::federation::TestFederation;
+use credx_node::synthetic::synthetic_uscc;
 use credx_protocol::bundle::model::{b64, unb64};
 use credx_protocol::bundle::{verify_bundle, Bundle, BundleError};
 use credx_protocol::entry::SubjectId;
-use credx_protocol::ident::{DivisionCode, Jurisdiction};
-use credx_protocol::note::{CosignerKey, KeyName, NoteSigner, PolicyError, TlogProof};
-use credx_protocol::roster::{
-    JurisdictionSpec, NodeLevel, Roster, RosterError, RosterNode, SignedRoster,
-};
+use credx_protocol::note::{KeyName, NoteSigner, PolicyError, TrustPolicy};
+use credx_protocol::roster::RosterError;
 use credx_protocol::statusmap::ProofError;
-use credx_storage::{
-    EntryPlanner, RocksStorage, Sequencer, SequencerConfig, Storage, StorageOptions,
-};
+use credx_storage::{LogStore, Sequencer};
 use serde_json::{json, Value};
 
-const ORIGIN: &str = "420281.credx";
-const DAYE_AUTHORITY: &str = "11420281PDY000052Q";
-const COMPANY: &str = "91420281PDY00001X0";
-const ISSUED: u64 = 1_780_000_000;
-const NOW: u64 = ISSUED + 3600;
+const PERSON_ID: &str = "420281199603151237";
 
-/// (origin, level, parent, division).
-const LAYOUT: [(&str, NodeLevel, Option<&str>, &str); 4] = [
-    ("cn.credx", NodeLevel::National, None, "000000"),
-    (
-        "420000.credx",
-        NodeLevel::Province,
-        Some("cn.credx"),
-        "420000",
-    ),
-    (
-        "420200.credx",
-        NodeLevel::City,
-        Some("420000.credx"),
-        "420200",
-    ),
-    (ORIGIN, NodeLevel::County, Some("420200.credx"), "420281"),
-];
-
-struct Keys {
-    log: NoteSigner,
-    cosigner: CosignerKey,
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
-fn keys(origin: &str) -> Keys {
-    let name = KeyName::new(origin).unwrap();
-    Keys {
-        log: NoteSigner::generate(name.clone(), &mut rand::rngs::OsRng),
-        cosigner: CosignerKey::generate(name, &mut rand::rngs::OsRng),
-    }
+fn authority() -> String {
+    synthetic_uscc("11", "440106", 52).unwrap()
 }
 
-fn roster(all: &[(String, Keys)]) -> Roster {
-    let nodes = LAYOUT
-        .iter()
-        .zip(all)
-        .map(|((origin, level, parent, div), (_, k))| RosterNode {
-            origin: (*origin).to_owned(),
-            level: *level,
-            parent: parent.map(str::to_owned),
-            jurisdiction: vec![JurisdictionSpec::Division(
-                if *level == NodeLevel::National {
-                    Jurisdiction::National
-                } else {
-                    Jurisdiction::of(DivisionCode::parse(div).unwrap())
-                },
-            )],
-            checkpoint_key: k.log.verifier_key().to_string(),
-            cosigner_key: k.cosigner.verifier_key().to_string(),
-            tls_fingerprint: None,
-        })
-        .collect();
-    Roster {
-        version: 1,
-        issued_at: ISSUED,
-        expires_at: ISSUED + 86_400 * 30,
-        federation: "credx-federation".into(),
-        nodes,
-    }
+fn company() -> String {
+    synthetic_uscc("91", "440106", 1).unwrap()
 }
 
-fn licence() -> Value {
+/// A penalty on an organisation whose legal representative's ID number is on the record.
+fn company_penalty() -> Value {
     json!({
-        "XK_XDR_MC": "大冶市示例建材有限公司", "XK_XDR_LB": "法人及非法人组织",
-        "XK_XDR_SHXYM": COMPANY, "XK_FRDB": "张示例",
-        "XK_XKWS": "准予行政许可决定书", "XK_WSH": "冶示许字〔2026〕第1号",
-        "XK_XKLB": "普通", "XK_XKZS": "示例经营许可证", "XK_NR": "示例",
-        "XK_JDRQ": "2026-03-02", "XK_YXQZ": "2026-03-02", "XK_YXQZI": "2031-03-01",
-        "XK_XKJG": "大冶市示例审批局", "XK_XKJGDM": DAYE_AUTHORITY,
-        "XK_ZT": "1", "XK_LYDW": "大冶市示例审批局", "XK_LYDWDM": DAYE_AUTHORITY, "BZ": ""
+        "CF_XDR_MC": "天河区示例建材有限公司", "CF_XDR_LB": "法人及非法人组织",
+        "CF_XDR_SHXYM": company(), "CF_FRDB": "张示例",
+        "CF_FR_ZJLX": "01", "CF_FR_ZJHM": PERSON_ID,
+        "CF_WSH": "穗天示罚〔2026〕1号", "CF_WFXW": "未按规定公示信息（示例）",
+        "CF_SY": "……（示例）", "CF_YJ": "《示例条例》第X条",
+        "CF_CFLB": "罚款", "CF_NR": "罚款人民币1万元",
+        "CF_NR_FK": 1.0, "CF_JDRQ": "2026-03-02", "CF_YXQ": "2027-03-01",
+        "CF_CFJG": "天河区示例监管局", "CF_CFJGDM": authority(),
+        "CF_SJLY": "天河区示例监管局", "CF_SJLYDM": authority(), "BZ": ""
     })
 }
 
-struct Fixture {
-    bundle: Bundle,
-    absent: Bundle,
-    root: NoteSigner,
-    _db: tempfile::TempDir,
-    _checkpoints: tempfile::TempDir,
+/// A penalty on a natural person.
+fn person_penalty() -> Value {
+    json!({
+        "CF_XDR_MC": "王示例", "CF_XDR_LB": "自然人",
+        "CF_XDR_ZJLX": "01", "CF_XDR_ZJHM": PERSON_ID,
+        "CF_WSH": "穗天示罚〔2026〕2号", "CF_WFXW": "销售不符合食品安全标准的食品（示例）",
+        "CF_SY": "……（示例）", "CF_YJ": "《中华人民共和国食品安全法》第X条（示例）",
+        "CF_CFLB": "警告;罚款", "CF_NR": "警告，并处罚款人民币2万元",
+        "CF_NR_FK": 2.0, "CF_JDRQ": "2026-03-02", "CF_YXQ": "2027-03-01",
+        "CF_CFJG": "天河区示例监管局", "CF_CFJGDM": authority(),
+        "CF_SJLY": "天河区示例监管局", "CF_SJLYDM": authority(), "BZ": ""
+    })
 }
 
-async fn fixture() -> Fixture {
-    let all: Vec<(String, Keys)> = LAYOUT
-        .iter()
-        .map(|(o, ..)| ((*o).to_owned(), keys(o)))
-        .collect();
-    let root = NoteSigner::generate(KeyName::new("credx-root").unwrap(), &mut rand::rngs::OsRng);
-    let signed_roster = SignedRoster::sign(&roster(&all), &root).unwrap();
-
-    let db = tempfile::tempdir().unwrap();
-    let checkpoints = tempfile::tempdir().unwrap();
-    let store = Arc::new(RocksStorage::open(db.path(), &StorageOptions::default()).unwrap());
-    let own = &all.iter().find(|(o, _)| o == ORIGIN).unwrap().1;
-    let signer = NoteSigner::from_private_key_str(&own.log.to_private_key_str()).unwrap();
-    let mut config = SequencerConfig::new(checkpoints.path());
-    config.max_batch_delay = Duration::from_millis(2);
-    let sequencer = Arc::new(
-        Sequencer::start(store.clone(), signer, EntryPlanner::new(ORIGIN), config).unwrap(),
-    );
+/// The department API of `node`, served on loopback; returns its base URL and a token that
+/// may submit for [`authority`] and read the shared view.
+async fn serve_api(node: &mut TestNode) -> (String, String) {
+    let sequencer: Arc<Sequencer> = Arc::new(node.sequencer.take().unwrap());
     let tokens = TokenStore::new();
     let (token, _) = tokens
-        .issue("大冶市示例审批局", [DAYE_AUTHORITY], [View::Shared])
+        .issue("天河区示例监管局", [authority()], [View::Shared])
         .unwrap();
     let state = ApiState::new(
-        ORIGIN.to_owned(),
-        store.clone(),
-        sequencer.clone(),
+        node.origin.clone(),
+        node.store.clone(),
+        sequencer,
         Arc::new(tokens),
-    );
+    )
+    .with_roster(Arc::clone(&node.ctx.roster));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
-    let resp = reqwest::Client::new()
-        .post(format!("http://{addr}/v1/records"))
-        .bearer_auth(&token)
-        .json(&licence())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        resp.status().as_u16(),
-        200,
-        "{}",
-        resp.text().await.unwrap()
-    );
-
-    let subject = SubjectId::Organisation(COMPANY.to_owned());
-    let other = SubjectId::Organisation("91420281PDY00002X1".to_owned());
-    let (bundle, absent) = tokio::task::spawn_blocking({
-        let store = store.clone();
-        let sequencer = sequencer.clone();
-        move || {
-            let s: &dyn Storage = store.as_ref();
-            let bundle = build_bundle(s, &sequencer, ORIGIN, &subject, &signed_roster).unwrap();
-            let absent = build_bundle(s, &sequencer, ORIGIN, &other, &signed_roster).unwrap();
-            (bundle, absent)
-        }
-    })
-    .await
-    .unwrap();
-    // The ancestors cosign the anchors' checkpoint, as sync would deliver it.
-    let cosign = |b: &Bundle| {
-        let mut proof = TlogProof::parse(b.anchor.tlog_proof.as_bytes()).unwrap();
-        for (origin, k) in &all {
-            if origin != ORIGIN {
-                let c = k
-                    .cosigner
-                    .cosign(proof.checkpoint.checkpoint(), NOW)
-                    .unwrap();
-                proof.checkpoint.add_cosignature(&c).unwrap();
-            }
-        }
-        let mut b = b.clone();
-        b.anchor.tlog_proof = String::from_utf8(proof.to_bytes()).unwrap();
-        b
-    };
-    Fixture {
-        bundle: cosign(&bundle),
-        absent: cosign(&absent),
-        root,
-        _db: db,
-        _checkpoints: checkpoints,
-    }
+    (format!("http://{addr}"), token)
 }
 
-fn reencode(bundle: &Bundle) -> Bundle {
-    Bundle::parse(bundle.to_json().unwrap().as_bytes()).unwrap()
+async fn get(url: &str, token: Option<&str>) -> (u16, String) {
+    let mut req = reqwest::Client::new().get(url);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let resp = req.send().await.unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+fn error_code(text: &str) -> String {
+    let body: Value = serde_json::from_str(text).unwrap();
+    body["error"].as_str().unwrap().to_owned()
+}
+
+/// What a verifier in another province configures: the province's log key and the national
+/// node's cosigner key, both from the national roster, one cosignature required.
+fn other_province_policy(fed: &TestFederation) -> TrustPolicy {
+    let roster = fed.roster();
+    TrustPolicy::new(
+        &[roster.checkpoint_key(PROVINCE).unwrap().clone()],
+        &[roster.cosigner_key(NATIONAL).unwrap().clone()],
+        1,
+    )
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn bundle_from_a_rocksdb_node_verifies_offline_and_tampering_is_named() {
-    let f = fixture().await;
-    let vkey = f.root.verifier_key();
+async fn province_bundle_over_http_verifies_offline_and_tampering_is_named() {
+    let fed = TestFederation::three_level().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let national = TestNode::start(&fed, NATIONAL, &dir.path().join("national"), loopback()).await;
+    let mut province =
+        TestNode::start(&fed, PROVINCE, &dir.path().join("province"), loopback()).await;
+    let (base, token) = serve_api(&mut province).await;
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/v1/records"))
+        .bearer_auth(&token)
+        .json(&json!([company_penalty(), person_penalty()]))
+        .send()
+        .await
+        .unwrap();
+    let report: Value = resp.json().await.unwrap();
+    assert_eq!(report["accepted"], 2, "{report}");
 
-    let ok = verify_bundle(&reencode(&f.bundle), &vkey, None, NOW).unwrap();
-    assert_eq!(ok.origin, ORIGIN);
-    assert_eq!(ok.cosigners.len(), 3, "{:?}", ok.cosigners);
-    assert!(ok.status.is_some());
-    let absent = verify_bundle(&f.absent, &vkey, None, NOW).unwrap();
-    assert!(absent.status.is_none());
+    // Not cosigned by the national node yet: 503 saying what to wait for, and a retry
+    // while waiting does not append another anchor.
+    let company_url = format!("{base}/v1/subjects/{}/bundle", company());
+    let (status, text) = get(&company_url, None).await;
+    assert_eq!(status, 503, "{text}");
+    assert_eq!(error_code(&text), "awaiting_cosignature", "{text}");
+    assert!(
+        text.contains("cn.credx") && text.contains("upload"),
+        "{text}"
+    );
+    let size = province.store.log_size(PROVINCE).unwrap();
+    let (status, _) = get(&company_url, None).await;
+    assert_eq!(status, 503);
+    assert_eq!(province.store.log_size(PROVINCE).unwrap(), size);
 
-    // (a) the status: another subject's status, or absence claimed for a present subject.
-    let mut t = f.bundle.clone();
+    // One real upload: the national node verifies the delta and cosigns.
+    province.upload_to(&national).await.unwrap();
+
+    let (status, text) = get(&company_url, None).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        !text.contains(PERSON_ID) && !text.contains("19960315"),
+        "a public bundle must not carry a personal ID number"
+    );
+    let bundle = Bundle::parse(text.as_bytes()).unwrap();
+    let vkey = fed.root().root_vkey();
+    let ok = verify_bundle(&bundle, &vkey, None, now()).unwrap();
+    assert_eq!(ok.origin, PROVINCE);
+    assert_eq!(ok.cosigners, vec![NATIONAL.to_owned()]);
+    let status = ok.status.unwrap();
+    assert_eq!(status.subject, SubjectId::Organisation(company()));
+    assert_eq!(status.total_records, 1);
+    let policy = other_province_policy(&fed);
+    verify_bundle(&bundle, &vkey, Some(&policy), now()).unwrap();
+
+    // An unknown subject gets an absence proof (the root has not moved: no new anchor).
+    let unknown = synthetic_uscc("91", "440106", 99_999).unwrap();
+    let size = province.store.log_size(PROVINCE).unwrap();
+    let (status, text) = get(&format!("{base}/v1/subjects/{unknown}/bundle"), None).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(province.store.log_size(PROVINCE).unwrap(), size);
+    let absent = Bundle::parse(text.as_bytes()).unwrap();
+    let proven = verify_bundle(&absent, &vkey, Some(&policy), now()).unwrap();
+    assert!(proven.status.is_none());
+    // ... and that absence cannot be passed off for the listed company.
+    let mut t = absent.clone();
+    t.subject = SubjectId::Organisation(company());
+    let err = verify_bundle(&t, &vkey, None, now()).unwrap_err();
+    assert!(matches!(err, BundleError::StatusProof(_)), "{err}");
+
+    // A natural person: the public request is refused without echoing the number; the
+    // shared view gets a bundle that verifies.
+    let person_url = format!("{base}/v1/subjects/{PERSON_ID}/bundle");
+    let (status, text) = get(&person_url, None).await;
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(error_code(&text), "person_needs_shared_view");
+    assert!(!text.contains(PERSON_ID), "{text}");
+    let (status, text) = get(&format!("{person_url}?view=public"), Some(&token)).await;
+    assert_eq!(
+        (status, error_code(&text).as_str()),
+        (403, "person_needs_shared_view")
+    );
+    let (status, text) = get(&person_url, Some(&token)).await;
+    assert_eq!(status, 200, "{text}");
+    let person = Bundle::parse(text.as_bytes()).unwrap();
+    let proven = verify_bundle(&person, &vkey, None, now()).unwrap();
+    assert!(proven.status.is_some());
+
+    tamper_checks(&bundle, &vkey);
+    province.stop().await;
+    national.stop().await;
+}
+
+/// Each part of a served bundle, changed, fails with the error naming that part.
+fn tamper_checks(bundle: &Bundle, vkey: &credx_protocol::note::VerifierKey) {
+    let now = now();
+    // (a) the status: absence claimed for a present subject, or a changed status.
+    let mut t = bundle.clone();
     t.status = None;
     assert!(matches!(
-        verify_bundle(&t, &vkey, None, NOW),
+        verify_bundle(&t, vkey, None, now),
         Err(BundleError::StatusProof(ProofError::Present))
     ));
-    let mut t = f.bundle.clone();
+    let mut t = bundle.clone();
     let mut bytes = unb64("status", &t.status.clone().unwrap()).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     t.status = Some(b64(&bytes));
-    let err = verify_bundle(&t, &vkey, None, NOW).unwrap_err();
+    let err = verify_bundle(&t, vkey, None, now).unwrap_err();
     assert!(
         matches!(
             err,
@@ -231,26 +236,27 @@ async fn bundle_from_a_rocksdb_node_verifies_offline_and_tampering_is_named() {
     );
 
     // (b) the anchor entry: one changed byte is no longer the entry the log holds.
-    let mut t = f.bundle.clone();
+    let mut t = bundle.clone();
     let mut bytes = unb64("entry", &t.anchor.entry).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     t.anchor.entry = b64(&bytes);
-    let err = verify_bundle(&t, &vkey, None, NOW).unwrap_err();
+    let err = verify_bundle(&t, vkey, None, now).unwrap_err();
     assert!(
         matches!(err, BundleError::NotIncluded { what: "anchor", .. }),
         "{err}"
     );
 
-    // (c) a cosignature: a flipped signature byte is rejected by name; dropping one misses
-    // the quorum of all ancestors.
-    let mut t = f.bundle.clone();
-    let pos = t.anchor.tlog_proof.find("— 420000.credx ").unwrap() + "— 420000.credx ".len();
+    // (c) the national cosignature: a flipped byte is rejected by name; without it the
+    // quorum of all ancestors is missed.
+    let marker = "— cn.credx ";
+    let mut t = bundle.clone();
+    let pos = t.anchor.tlog_proof.find(marker).unwrap() + marker.len();
     let line_end = pos + t.anchor.tlog_proof[pos..].find('\n').unwrap();
     let mut sig = unb64("sig", &t.anchor.tlog_proof[pos..line_end]).unwrap();
     sig[20] ^= 1;
     t.anchor.tlog_proof.replace_range(pos..line_end, &b64(&sig));
-    let err = verify_bundle(&t, &vkey, None, NOW).unwrap_err();
+    let err = verify_bundle(&t, vkey, None, now).unwrap_err();
     assert!(
         matches!(
             err,
@@ -261,11 +267,11 @@ async fn bundle_from_a_rocksdb_node_verifies_offline_and_tampering_is_named() {
         ),
         "{err}"
     );
-    let mut t = f.bundle.clone();
-    let start = t.anchor.tlog_proof.find("— 420000.credx ").unwrap();
+    let mut t = bundle.clone();
+    let start = t.anchor.tlog_proof.find(marker).unwrap();
     let end = start + t.anchor.tlog_proof[start..].find('\n').unwrap() + 1;
     t.anchor.tlog_proof.replace_range(start..end, "");
-    let err = verify_bundle(&t, &vkey, None, NOW).unwrap_err();
+    let err = verify_bundle(&t, vkey, None, now).unwrap_err();
     assert!(
         matches!(
             err,
@@ -277,18 +283,38 @@ async fn bundle_from_a_rocksdb_node_verifies_offline_and_tampering_is_named() {
         "{err}"
     );
 
-    // (d) the roster: an edited roster no longer carries the root's signature, an expired
-    // one is refused, and another root key refuses it.
-    let mut t = f.bundle.clone();
-    t.roster = t.roster.replacen("credx-federation", "credx-federatiom", 1);
-    let err = verify_bundle(&t, &vkey, None, NOW).unwrap_err();
+    // (d) the roster: an edited roster loses the root's signature, and another root key
+    // refuses it.
+    let mut t = bundle.clone();
+    let federation = "credx-test";
+    assert!(t.roster.contains(federation));
+    t.roster = t.roster.replacen(federation, "credx-tesu", 1);
+    let err = verify_bundle(&t, vkey, None, now).unwrap_err();
     assert!(matches!(err, BundleError::Roster(_)), "{err}");
-    let err = verify_bundle(&f.bundle, &vkey, None, ISSUED + 86_400 * 31).unwrap_err();
+    let other = NoteSigner::generate(KeyName::new("credx-root").unwrap(), &mut rand::rngs::OsRng);
+    let err = verify_bundle(bundle, &other.verifier_key(), None, now).unwrap_err();
+    assert!(matches!(err, BundleError::Roster(_)), "{err}");
+    let err = verify_bundle(bundle, vkey, None, now + 86_400 * 400).unwrap_err();
     assert!(
         matches!(err, BundleError::Roster(RosterError::Expired { .. })),
         "{err}"
     );
-    let other = NoteSigner::generate(KeyName::new("credx-root").unwrap(), &mut rand::rngs::OsRng);
-    let err = verify_bundle(&f.bundle, &other.verifier_key(), None, NOW).unwrap_err();
-    assert!(matches!(err, BundleError::Roster(_)), "{err}");
+}
+
+/// A county's checkpoints are cosigned only by its city; the province's and the national
+/// node's cosignatures stay with them. The county says so and names who can answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn county_names_the_ancestor_that_can_answer() {
+    let fed = TestFederation::three_level().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut county = TestNode::start(&fed, COUNTY, &dir.path().join("county"), loopback()).await;
+    let (base, _) = serve_api(&mut county).await;
+    let (status, text) = get(&format!("{base}/v1/subjects/{}/bundle", company()), None).await;
+    assert_eq!(status, 503, "{text}");
+    assert_eq!(error_code(&text), "quorum_out_of_reach", "{text}");
+    assert!(
+        text.contains(PROVINCE) && text.contains(NATIONAL) && !text.contains(CITY),
+        "{text}"
+    );
+    county.stop().await;
 }

@@ -61,6 +61,7 @@ pub fn router(state: ApiState) -> Router {
             "/v1/subjects/{code}/report.html",
             get(handlers::get_report_html),
         )
+        .route("/v1/subjects/{code}/bundle", get(bundle::route::get_bundle))
         .route("/v1/lists", post(handlers::post_list_entry))
         .route(
             "/v1/lists/{target}/remove",

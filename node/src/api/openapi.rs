@@ -46,6 +46,7 @@ use crate::cases::{CaseState, CaseStatistics};
         cases::post_overdue_check,
         cases::get_case,
         cases::get_statistics,
+        super::bundle::route::get_bundle,
         openapi_json
     ),
     components(schemas(

@@ -1,5 +1,6 @@
 //! `ApiState`: what every handler needs — the node's origin, its storage, the sequencer of
-//! its own log, the department tokens and a clock.
+//! its own log, the department tokens, a clock, and for verification bundles the roster in
+//! force and what bundle requests keep between them.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -8,8 +9,10 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use credx_protocol::ident::Jurisdiction;
 use credx_storage::{Sequencer, SequencerConfig, Storage};
 
+use super::bundle::BundleCache;
 use super::error::ApiError;
 use super::tokens::TokenStore;
+use crate::sync::SharedRoster;
 
 /// The time source. Tests and benchmarks may pin it; the daemon uses the system clock.
 pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
@@ -28,6 +31,10 @@ pub struct ApiState {
     pub(crate) clock: Clock,
     pub(crate) jurisdiction: Option<Jurisdiction>,
     pub(crate) max_submission: usize,
+    /// The roster in force (the daemon's, updated by sync): whose cosignatures a verifier
+    /// requires, and the signed roster every bundle carries. Without it no bundle is served.
+    pub(crate) roster: Option<Arc<SharedRoster>>,
+    pub(crate) bundles: Arc<BundleCache>,
     /// Serialises writes that read the business-key index and then append: two concurrent
     /// submissions of one business key must not both become "first publication", and an
     /// amendment must point at the entry that really is the latest.
@@ -60,6 +67,8 @@ impl ApiState {
             clock: Arc::new(SystemTime::now),
             jurisdiction: None,
             max_submission: SequencerConfig::new("").max_batch_entries,
+            roster: None,
+            bundles: Arc::new(BundleCache::default()),
             write_lock: Arc::new(Mutex::new(())),
         }
     }
@@ -75,6 +84,12 @@ impl ApiState {
     /// that fits is submitted as one, so its entries get consecutive indexes in one append.
     pub fn with_max_submission(mut self, max_submission: usize) -> ApiState {
         self.max_submission = max_submission.max(1);
+        self
+    }
+
+    /// The roster in force, for `GET /v1/subjects/{code}/bundle` (decision 0014).
+    pub fn with_roster(mut self, roster: Arc<SharedRoster>) -> ApiState {
+        self.roster = Some(roster);
         self
     }
 

@@ -1,157 +1,173 @@
 //! Verification bundles (decision 0014): a subject's status proof tied to an anchor entry in
-//! this node's log, proven against a checkpoint with the cosignatures this node holds.
+//! this node's log, proven against a checkpoint cosigned by every ancestor up to the national
+//! node, with the signed roster — what `credx verify` checks offline.
 //!
-//! The status map's current root changes with every batch and proofs exist only against the
-//! current root, so [`build_bundle`] reads the root and the subject's proof without a lock,
-//! commits that root as a `StatusMapRoot` entry through the sequencer, and keeps the bundle
-//! only if the root did not move meanwhile; otherwise it retries, at most
-//! [`MAX_ANCHOR_TRIES`] times.
+//! * [`anchor`]: the status and its proof under a root committed in the log (the last
+//!   anchor is reused while the root stands still; otherwise one is appended).
+//! * [`cosigned`]: the checkpoint covering the anchor that meets the all-ancestors quorum,
+//!   or why there is none yet.
+//! * [`pending`]: proofs waiting for that quorum, kept per subject so a retry after the next
+//!   upload answers with them while the subject's status has not changed.
+//! * [`route`]: `GET /v1/subjects/{code}/bundle`.
+//!
+//! [`bundle_for`] is the whole request without HTTP (benchmarks call it).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+pub mod anchor;
+pub mod cosigned;
+pub mod pending;
+pub mod route;
 
 use credx_protocol::bundle::model::b64;
 use credx_protocol::bundle::{AnchorPart, Bundle, BUNDLE_VERSION};
-use credx_protocol::entry::{Entry, Event, LogPosition, SubjectId, ENVELOPE_VERSION};
-use credx_protocol::merkle::Hash;
-use credx_protocol::roster::SignedRoster;
-use credx_protocol::statusmap::{StatusProof, SubjectStatus};
-use credx_storage::{Sequencer, Storage, StorageError};
+use credx_protocol::entry::SubjectId;
+use credx_protocol::note::SignedCheckpoint;
+use credx_protocol::roster::{RosterStatus, VerifiedRoster};
+use credx_storage::{Storage, StorageError};
 
-use crate::sync::checkpoints::latest_with_cosignatures;
+pub use anchor::{prove_status, Anchor, LastAnchor, ProvenStatus, MAX_ANCHOR_TRIES};
+pub use cosigned::{cosigned_checkpoint, CosignedCache};
+pub use pending::{PendingProofs, MAX_PENDING};
 
-/// Anchoring attempts before giving up on a busy log.
-pub const MAX_ANCHOR_TRIES: usize = 5;
-
-/// The account anchor entries name in `submitted_by`, as the sequencer's planner does.
-const NODE_ACCOUNT: &str = "credx-node";
+use super::state::ApiState;
 
 /// Why no bundle could be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleBuildError {
     #[error("storage: {0}")]
     Storage(#[from] StorageError),
+    #[error("the node's log did not take the anchor entry: {0}")]
+    Sequencer(StorageError),
     /// Every try saw the status root change between reading the proof and anchoring it.
     #[error("the status map changed during each of {tries} anchoring attempts; the log is busy, retry later")]
     RootKeptMoving { tries: usize },
     #[error("encoding the {what}: {reason}")]
     Encode { what: &'static str, reason: String },
-    #[error("no signed checkpoint of {origin} covers the anchor at index {index}")]
+    #[error("no signed checkpoint of {origin} covers the anchor at index {index} yet; retry in a moment")]
     NoCheckpoint { origin: String, index: u64 },
     #[error("reading checkpoint cosignatures: {0}")]
     Cosignatures(String),
+    #[error("this node was started without a roster, so it cannot say whose cosignatures a verifier requires")]
+    NoRoster,
+    #[error("roster v{version} expired at {expires_at} (Unix seconds): a verifier would refuse the bundle; wait until the parent offers a newer roster")]
+    RosterExpired { version: u64, expires_at: u64 },
+    #[error("{origin} is not usable in roster v{version}: {reason}")]
+    NotInRoster {
+        origin: String,
+        version: u64,
+        reason: String,
+    },
+    /// The anchor is durable and signed, but the parent has not cosigned a checkpoint
+    /// covering it yet: it will after this node's next upload.
+    #[error("the status is anchored at index {anchor_index} of {origin} (checkpoint size {checkpoint_size}), but no checkpoint covering it is cosigned by {parent} yet; {origin} gets that cosignature at its next upload to {parent}: retry after it")]
+    AwaitingCosignature {
+        origin: String,
+        anchor_index: u64,
+        checkpoint_size: u64,
+        parent: String,
+    },
+    /// Ancestors above the parent cosign this node's log only as a mirror and never send
+    /// that cosignature back down, so waiting does not help here.
+    #[error("a verifier requires cosignatures of {missing:?} on {origin}'s checkpoints, and sync never brings those to {origin}; ask {} for the bundle (it holds {origin}'s log and status)", ask.as_deref().unwrap_or("the national node"))]
+    QuorumOutOfReach {
+        origin: String,
+        missing: Vec<String>,
+        ask: Option<String>,
+    },
 }
 
-/// One consistent read: the root, the subject's status bytes and proof under that root.
-struct Snapshot {
-    root: Hash,
-    status: Option<Vec<u8>>,
-    proof: StatusProof,
-}
-
-/// Builds the bundle for `subject`, anchoring the current status root in `origin`'s log.
-/// Blocks on the sequencer: call it from a blocking task.
-pub fn build_bundle(
-    store: &dyn Storage,
-    sequencer: &Sequencer,
-    origin: &str,
-    subject: &SubjectId,
-    roster: &SignedRoster,
-) -> Result<Bundle, BundleBuildError> {
-    let key = subject.map_key();
-    for _ in 0..MAX_ANCHOR_TRIES {
-        let Some(snapshot) = snapshot(store, &key)? else {
-            continue;
-        };
-        let anchor = anchor_entry(origin, snapshot.root, store.log_size(origin)?)?;
-        let ack = sequencer.submit(anchor.clone())?.wait()?;
-        if store.status_root()? != snapshot.root {
-            continue;
+impl BundleBuildError {
+    pub(crate) fn encode(what: &'static str, e: impl std::fmt::Display) -> BundleBuildError {
+        BundleBuildError::Encode {
+            what,
+            reason: e.to_string(),
         }
-        let checkpoint = latest_with_cosignatures(store, origin)
-            .map_err(|e| BundleBuildError::Cosignatures(e.to_string()))?
-            .filter(|cp| cp.checkpoint().size > ack.index)
-            .ok_or_else(|| BundleBuildError::NoCheckpoint {
-                origin: origin.to_owned(),
-                index: ack.index,
-            })?;
-        let tlog_proof = store.tlog_proof(origin, ack.index, &checkpoint)?;
-        let status_proof = snapshot
-            .proof
-            .encode()
-            .map_err(|e| encode_error("status proof", e))?;
-        return Ok(Bundle {
-            version: BUNDLE_VERSION,
-            subject: subject.clone(),
-            status: snapshot.status.as_deref().map(b64),
-            status_proof: b64(&status_proof),
-            anchor: AnchorPart {
-                origin: origin.to_owned(),
-                index: ack.index,
-                entry: b64(&anchor),
-                tlog_proof: String::from_utf8_lossy(&tlog_proof.to_bytes()).into_owned(),
-            },
-            entries: Vec::new(),
-            roster: String::from_utf8_lossy(&roster.to_bytes()).into_owned(),
+    }
+}
+
+/// Builds the bundle for `subject` the way `GET /v1/subjects/{code}/bundle` does: a proof
+/// still waiting for cosignatures is answered once they are there (if the subject's status
+/// has not changed meanwhile); otherwise the status is proven under an anchored root and
+/// tied to a checkpoint meeting the all-ancestors quorum. When none does yet, the proof is
+/// kept for the retry and the error says what to wait for. Blocking: call it from a
+/// blocking task.
+pub fn bundle_for(state: &ApiState, subject: &SubjectId) -> Result<Bundle, BundleBuildError> {
+    let shared = state.roster.as_ref().ok_or(BundleBuildError::NoRoster)?;
+    let roster = shared.current();
+    let now = state.now_ms() / 1000;
+    if roster.status(now) == RosterStatus::Expired {
+        return Err(BundleBuildError::RosterExpired {
+            version: roster.version(),
+            expires_at: roster.expires_at(),
         });
     }
-    Err(BundleBuildError::RootKeptMoving {
-        tries: MAX_ANCHOR_TRIES,
+    let store: &dyn Storage = state.store.as_ref();
+    let origin = state.origin();
+    if let Some(refusal) = cosigned::out_of_reach(&roster, origin) {
+        return Err(refusal);
+    }
+    let cache = &state.bundles;
+    let key = subject.map_key();
+
+    if let Some(waiting) = cache.pending.get(&key) {
+        if store.subject_status(&key)? == waiting.status {
+            let index = waiting.anchor.index;
+            let checkpoint = cosigned_checkpoint(store, &roster, origin, index, &cache.cosigned)?;
+            cache.pending.remove(&key);
+            return assemble(store, origin, subject, &waiting, &checkpoint, &roster);
+        }
+        cache.pending.remove(&key);
+    }
+
+    let proven = prove_status(store, &state.sequencer, origin, &key, &cache.last_anchor)?;
+    let index = proven.anchor.index;
+    match cosigned_checkpoint(store, &roster, origin, index, &cache.cosigned) {
+        Ok(checkpoint) => assemble(store, origin, subject, &proven, &checkpoint, &roster),
+        Err(e @ BundleBuildError::AwaitingCosignature { .. }) => {
+            cache.pending.keep(key, proven);
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The bundle document from a proven status and a checkpoint covering its anchor.
+pub fn assemble(
+    store: &dyn Storage,
+    origin: &str,
+    subject: &SubjectId,
+    proven: &ProvenStatus,
+    checkpoint: &SignedCheckpoint,
+    roster: &VerifiedRoster,
+) -> Result<Bundle, BundleBuildError> {
+    let tlog_proof = store.tlog_proof(origin, proven.anchor.index, checkpoint)?;
+    let status_proof = proven
+        .proof
+        .encode()
+        .map_err(|e| BundleBuildError::encode("status proof", e))?;
+    Ok(Bundle {
+        version: BUNDLE_VERSION,
+        subject: subject.clone(),
+        status: proven.status.as_deref().map(b64),
+        status_proof: b64(&status_proof),
+        anchor: AnchorPart {
+            origin: origin.to_owned(),
+            index: proven.anchor.index,
+            entry: b64(&proven.anchor.entry),
+            tlog_proof: String::from_utf8_lossy(&tlog_proof.to_bytes()).into_owned(),
+        },
+        // The entries behind the status are left out on purpose: a record's bytes carry
+        // every column, personal ID numbers included (legal representatives, natural
+        // persons), and cannot be masked without breaking their hash. The status names them
+        // by (origin, index, leaf hash); their proofs are a separate, authorised request.
+        entries: Vec::new(),
+        roster: String::from_utf8_lossy(&roster.signed().to_bytes()).into_owned(),
     })
 }
 
-/// Reads root, status and proof without a lock; `None` when a batch landed between the
-/// reads (the proof then does not match the root read first).
-fn snapshot(store: &dyn Storage, key: &Hash) -> Result<Option<Snapshot>, BundleBuildError> {
-    let root = store.status_root()?;
-    let status = store.subject_status(key)?;
-    let proof = store.status_proof(key)?;
-    let expected = match &status {
-        Some(bytes) => Some(
-            SubjectStatus::decode(bytes)
-                .and_then(|s| s.value_hash())
-                .map_err(|e| encode_error("stored status", e))?,
-        ),
-        None => None,
-    };
-    let consistent = proof.verify(&root, key).ok() == Some(expected);
-    Ok(consistent.then_some(Snapshot {
-        root,
-        status,
-        proof,
-    }))
-}
-
-/// The `StatusMapRoot` entry committing `root`, shaped like the sequencer's periodic anchors.
-fn anchor_entry(origin: &str, root: Hash, log_size: u64) -> Result<Vec<u8>, BundleBuildError> {
-    let accepted_at_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0);
-    let entry = Entry {
-        version: ENVELOPE_VERSION,
-        origin: origin.to_owned(),
-        authority: None,
-        submitted_by: NODE_ACCOUNT.to_owned(),
-        subject: None,
-        business_key: None,
-        accepted_at_ms,
-        event: Event::StatusMapRoot {
-            root,
-            covers: vec![LogPosition {
-                origin: origin.to_owned(),
-                size: log_size,
-            }],
-        },
-    };
-    let encoded = entry
-        .encode()
-        .map_err(|e| encode_error("anchor entry", e))?;
-    Ok(encoded.into_bytes())
-}
-
-fn encode_error(what: &'static str, e: impl std::fmt::Display) -> BundleBuildError {
-    BundleBuildError::Encode {
-        what,
-        reason: e.to_string(),
-    }
+/// What the bundle endpoint keeps between requests (one per node).
+#[derive(Debug, Default)]
+pub struct BundleCache {
+    pub last_anchor: LastAnchor,
+    pub cosigned: CosignedCache,
+    pub pending: PendingProofs,
 }
