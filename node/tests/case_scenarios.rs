@@ -222,6 +222,37 @@ impl Fed {
             .await
     }
 
+    /// A responder's results, one per (measure, result, detail), then its close.
+    async fn feed_back(
+        &self,
+        origin: &str,
+        authority: &str,
+        id: &str,
+        results: &[(&str, &str, &str)],
+    ) {
+        for (code, result, detail) in results {
+            let step = json!({"kind": "execute", "measure_code": code, "result": result, "detail": detail});
+            ok(self.step(origin, authority, id, step).await);
+        }
+        ok(self
+            .step(origin, authority, id, json!({"kind": "close"}))
+            .await);
+    }
+
+    /// 大冶's statistics.
+    async fn statistics(&self) -> Value {
+        let (status, stats) = self
+            .node(DAYE)
+            .api
+            .get(
+                "/v1/cases/statistics",
+                Some(&self.token(DAYE, &initiator())),
+            )
+            .await;
+        assert_eq!(status, 200, "{stats}");
+        stats
+    }
+
     /// Puts the subject `serial` of 大冶 on `kind`; returns the list entry `{origin, index}`.
     async fn list(&self, kind: ListKind, serial: u64, document_no: &str) -> Value {
         let unit = Unit {
@@ -347,23 +378,16 @@ async fn scenario_1_cross_province_push_and_feedback_routed_back() {
         json!({"kind": "acknowledge", "accepted": true}),
     )
     .await);
-    ok(f.step(
+    f.feed_back(
         SANYA,
         &sanya,
         id,
-        json!({"kind": "execute", "measure_code": "CJ01", "result": "punished",
-                   "detail": "已限制参加政府采购", "business_item": "HNZFCG-2026-77"}),
+        &[
+            ("CJ01", "punished", "已限制参加政府采购"),
+            ("CJ02", "not_applicable", "本单位无招标投标业务"),
+        ],
     )
-    .await);
-    ok(f.step(
-        SANYA,
-        &sanya,
-        id,
-        json!({"kind": "execute", "measure_code": "CJ02", "result": "not_applicable",
-                   "detail": "本单位无招标投标业务"}),
-    )
-    .await);
-    ok(f.step(SANYA, &sanya, id, json!({"kind": "close"})).await);
+    .await;
 
     f.sync().await;
     let home = f.case(DAYE, id).await;
@@ -380,11 +404,7 @@ async fn scenario_1_cross_province_push_and_feedback_routed_back() {
     assert_eq!(home, f.case(SANYA, id).await);
     assert_eq!(home, f.folded(NATIONAL, id));
 
-    let (_, stats) = f
-        .node(DAYE)
-        .api
-        .get("/v1/cases/statistics", Some(&f.token(DAYE, &initiator())))
-        .await;
+    let stats = f.statistics().await;
     let row = &stats["responders"][0];
     assert_eq!(
         (row["node"].as_str(), row["feedback_rate"].as_f64()),
@@ -595,11 +615,7 @@ async fn scenario_3_repair_lifts_every_responder_and_lift_acks_are_tracked() {
             .await);
     }
     f.sync().await;
-    let (_, stats) = f
-        .node(DAYE)
-        .api
-        .get("/v1/cases/statistics", Some(&f.token(DAYE, &initiator())))
-        .await;
+    let stats = f.statistics().await;
     let rows = stats["responders"].as_array().unwrap();
     assert_eq!(rows.len(), 5);
     assert!(rows.iter().all(|r| r["lift_required"] == 1));
@@ -791,11 +807,7 @@ async fn scenario_5_offline_responder_becomes_overdue_and_is_pushed_again() {
     let back = target(&home, SANYA, &sanya);
     assert_eq!(back["phase"], "acknowledged");
     assert_eq!(back["acknowledgement"]["version"], 2);
-    let (_, stats) = f
-        .node(DAYE)
-        .api
-        .get("/v1/cases/statistics", Some(&f.token(DAYE, &initiator())))
-        .await;
+    let stats = f.statistics().await;
     let row = stats["responders"]
         .as_array()
         .unwrap()
@@ -858,23 +870,16 @@ async fn scenario_6_reward_case_records_rewarded() {
         )
         .await;
     assert_eq!(status, 400, "已惩戒 does not fit a reward case");
-    ok(f.step(
+    f.feed_back(
         SANYA,
         &sanya,
         id,
-        json!({"kind": "execute", "measure_code": "JL01", "result": "rewarded",
-               "detail": "容缺受理", "business_item": "三亚市政务服务示例事项"}),
+        &[
+            ("JL01", "rewarded", "容缺受理"),
+            ("JL02", "rewarded", "绿色通道，降低抽查频次"),
+        ],
     )
-    .await);
-    ok(f.step(
-        SANYA,
-        &sanya,
-        id,
-        json!({"kind": "execute", "measure_code": "JL02", "result": "rewarded",
-               "detail": "绿色通道，降低抽查频次"}),
-    )
-    .await);
-    ok(f.step(SANYA, &sanya, id, json!({"kind": "close"})).await);
+    .await;
     f.sync().await;
     let home = f.case(DAYE, id).await;
     let back = target(&home, SANYA, &sanya);
