@@ -38,7 +38,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::{ApiState, TokenStore};
 use crate::config::{Config, ConfigError, ParentConfig, SyncSettings};
-use crate::health::{certificate_expiry_ms, failure_outcome, report_outcome, HealthBook, Outcome};
+use crate::health::{certificate_expiry_ms, HealthBook, Outcome};
 use crate::sync::{
     serve, upload_on, RosterAuthorizer, SharedRoster, SyncContext, SyncFailure, SyncMetrics,
     Unacknowledged, UploadReport,
@@ -627,6 +627,11 @@ impl Daemon {
         &self.ctx.metrics
     }
 
+    /// This node's health book (`/v1/health`, `/v1/health/tree`).
+    pub fn health(&self) -> &Arc<HealthBook> {
+        &self.ctx.health
+    }
+
     /// The store (tests and tools in the same process).
     pub fn store(&self) -> &Arc<RocksStorage> {
         &self.store
@@ -787,7 +792,6 @@ impl Upstream {
                 _ = stopped.wait_for(|stop| *stop) => break,
                 outcome = self.session() => outcome,
             };
-            self.record_health(&outcome, reused);
             match outcome {
                 Ok(report) => {
                     let failures = self.status.consecutive_failures.load(Ordering::Relaxed);
@@ -855,31 +859,32 @@ impl Upstream {
         }
     }
 
-    /// One observation of the edge for the health book. A kept connection that went
-    /// stale is retried at once and says nothing about the parent.
-    fn record_health(&self, outcome: &Result<UploadReport, UpstreamError>, reused: bool) {
-        let observed = match outcome {
-            Ok(report) => report_outcome(report),
-            Err(_) if reused => return,
-            Err(UpstreamError::Resolve { .. }) => Outcome::Unreachable,
-            Err(UpstreamError::Sync(failure)) => failure_outcome(failure),
-        };
-        let health = Arc::clone(&self.ctx.health);
-        tokio::task::block_in_place(|| health.attempt_ended(observed, now_ms()));
-    }
-
     /// One upload session, on the kept connection or a new one.
     async fn session(&mut self) -> Result<UploadReport, UpstreamError> {
         let connection = match self.connection.take() {
             Some(connection) => connection,
             None => {
-                let addr = self.resolve().await?;
-                match self.transport.connect(addr, &self.parent.origin).await {
+                let connected = match self.resolve().await {
+                    Ok(addr) => self
+                        .transport
+                        .connect(addr, &self.parent.origin)
+                        .await
+                        .map_err(|error| UpstreamError::Sync(SyncFailure::from(error))),
+                    Err(error) => Err(error),
+                };
+                match connected {
                     Ok(connection) => connection,
                     Err(error) => {
-                        let failure = SyncFailure::from(error);
-                        self.ctx.metrics.session_ended("upload", failure.kind());
-                        return Err(failure.into());
+                        if let UpstreamError::Sync(failure) = &error {
+                            self.ctx.metrics.session_ended("upload", failure.kind());
+                        }
+                        // Sessions on a connection record themselves; this attempt never
+                        // got one.
+                        let health = Arc::clone(&self.ctx.health);
+                        tokio::task::block_in_place(|| {
+                            health.attempt_ended(Outcome::Unreachable, now_ms())
+                        });
+                        return Err(error);
                     }
                 }
             }

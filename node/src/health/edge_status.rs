@@ -268,7 +268,7 @@ mod tests {
             obs(20_000, 20, 5, Outcome::Unreachable),
             obs(40_000, 30, 5, Outcome::Unreachable),
         ]);
-        assert_eq!(w.status(31_000), EdgeStatus::Stop);
+        assert_eq!(w.status(40_000), EdgeStatus::Stop);
         // Without lag, a quiet edge is not STOP (the parent sees silence instead).
         let w = window_of(&[
             obs(1_000, 10, 10, Outcome::Ok),

@@ -11,10 +11,11 @@ use std::sync::Arc;
 use credx_protocol::wire::{Message, WireError};
 use rand::RngCore;
 
-use super::context::SyncContext;
+use super::context::{now_ms, SyncContext};
 use super::error::SessionEnd;
 use super::receiver::ReceiverSession;
 use super::uploader::{Unacknowledged, UploadReport, UploaderSession};
+use crate::health::{failure_outcome, report_outcome, Outcome};
 use crate::transport::{FrameError, FramedStream, PeerConnection, Transport, TransportError};
 
 /// How long a parent that refused a session waits for the child to read its `Goodbye`
@@ -129,14 +130,38 @@ async fn upload(
     addr: SocketAddr,
     unacked: Arc<Unacknowledged>,
 ) -> Result<UploadReport, SyncFailure> {
-    let connection = transport.connect(addr, parent).await?;
+    let connection = match transport.connect(addr, parent).await {
+        Ok(connection) => connection,
+        Err(error) => {
+            let health = Arc::clone(&ctx.health);
+            blocking(|| health.attempt_ended(Outcome::Unreachable, now_ms()));
+            return Err(error.into());
+        }
+    };
     let result = upload_on(&connection, ctx, parent, unacked).await;
     connection.close("sync session done");
     result
 }
 
-/// An upload session on an established connection to the parent.
+/// An upload session on an established connection to the parent. Its outcome is one
+/// observation of the edge for the health book.
 pub async fn upload_on(
+    connection: &PeerConnection,
+    ctx: Arc<SyncContext>,
+    parent: &str,
+    unacked: Arc<Unacknowledged>,
+) -> Result<UploadReport, SyncFailure> {
+    let health = Arc::clone(&ctx.health);
+    let result = upload_session(connection, ctx, parent, unacked).await;
+    let outcome = match &result {
+        Ok(report) => report_outcome(report),
+        Err(failure) => failure_outcome(failure),
+    };
+    blocking(|| health.attempt_ended(outcome, now_ms()));
+    result
+}
+
+async fn upload_session(
     connection: &PeerConnection,
     ctx: Arc<SyncContext>,
     parent: &str,

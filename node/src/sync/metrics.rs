@@ -2,6 +2,7 @@
 //! here: lag and edge status are derived from them and from cursors by the monitoring
 //! layer.
 
+use credx_protocol::wire::ErrorCode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -128,4 +129,18 @@ impl SyncMetrics {
             .map(|o| family.get_or_create(&SyncMetrics::origin(o)).get())
             .sum()
     }
+}
+
+/// Whether a session ending with `code` means something failed verification (a signature,
+/// a proof, a root, a jurisdiction, an entry, a fork): the failures health reports count.
+pub fn is_verification_failure(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::BadSignature
+            | ErrorCode::InconsistentCheckpoint
+            | ErrorCode::BadConsistencyProof
+            | ErrorCode::RootMismatch
+            | ErrorCode::OutOfJurisdiction
+            | ErrorCode::InvalidEntry
+    )
 }

@@ -28,7 +28,7 @@ use super::context::{now_ms, now_secs, SyncContext};
 use super::error::SessionEnd;
 use super::feed::serve_page;
 use super::indexer::ActiveSession;
-use super::metrics::SyncMetrics;
+use super::metrics::{is_verification_failure, SyncMetrics};
 
 /// The roster's jurisdiction rule for one origin, owning its roster snapshot so a
 /// verifier can outlive the borrow of the shared roster.
@@ -116,6 +116,9 @@ impl ReceiverSession {
         let result = self.step(message);
         if let Err(end) = &result {
             self.ctx.metrics.rejected(end.kind);
+            if !end.by_peer && is_verification_failure(end.code) {
+                self.ctx.health.proof_failure(end.kind);
+            }
         }
         result
     }
@@ -192,12 +195,33 @@ impl ReceiverSession {
                 self.phase = Phase::Ready;
                 Ok(vec![serve_page(self.ctx.store.as_ref(), after, max)?])
             }
+            (Phase::Ready | Phase::Discarding { .. }, Message::HealthReports { reports }) => {
+                self.phase = Phase::Ready;
+                Ok(vec![self.health_reports(&reports)])
+            }
             (phase, message) => Err(SessionEnd::protocol(format!(
                 "unexpected {} while {}",
                 message.name(),
                 phase_name(&phase)
             ))),
         }
+    }
+
+    /// Keeps the child's health reports that verify and lie in its subtree. A refused
+    /// report is counted and logged; it does not end the session (the others may be fine).
+    fn health_reports(&self, reports: &[Vec<u8>]) -> Message {
+        let now = now_ms();
+        let (mut accepted, mut refused) = (0u32, 0u32);
+        for bytes in reports {
+            match self.ctx.health.accept(&self.peer, bytes, now) {
+                Ok(_) => accepted += 1,
+                Err(refusal) => {
+                    refused += 1;
+                    tracing::warn!(peer = %self.peer, kind = refusal.kind(), "health report refused: {refusal}");
+                }
+            }
+        }
+        Message::HealthAck { accepted, refused }
     }
 
     fn hello(
@@ -505,6 +529,7 @@ impl ReceiverSession {
                 .get_or_create(&SyncMetrics::origin(origin))
                 .inc();
             self.ctx.metrics.rejected("fork");
+            self.ctx.health.proof_failure("fork");
             tracing::error!(origin = %origin, peer = %self.peer, "fork detected: {error}; origin frozen");
             self.phase = Phase::Discarding {
                 origin: origin.clone(),

@@ -9,7 +9,9 @@
 //!                       ConsistencyProof + PushEntries...       --> AwaitAccepted
 //! AwaitAccepted --Accepted--> store cosignature; same origin again if behind, else next
 //! no origin left: FeedRequest{after: our position in the parent's feed}
-//! AwaitFeed --FeedPage--> verify every item, store, advance; more pages or Goodbye{None}
+//! AwaitFeed --FeedPage--> verify every item, store, advance; more pages, then
+//!     [health reports due: HealthReports (own + subtree) --HealthAck--> next chunk]
+//!     Goodbye{None}
 //! ```
 //!
 //! It starts every delta from the parent's cursor (`CursorIs`), so nothing the parent has
@@ -20,15 +22,15 @@ use std::sync::{Arc, Mutex};
 
 use credx_protocol::merkle::Hash;
 use credx_protocol::note::{Cosignature, NoteSignature, SignedCheckpoint};
-use credx_protocol::wire::limits::MAX_FEED_ITEMS;
+use credx_protocol::wire::limits::{MAX_FEED_ITEMS, MAX_HEALTH_REPORTS};
 use credx_protocol::wire::{ErrorCode, FeedItem, Message, PROTOCOL_VERSION};
 use credx_storage::{LogRole, MAX_READ_ENTRIES};
 
 use super::checkpoints::with_stored_cosignatures;
-use super::context::{now_secs, SyncContext};
+use super::context::{now_ms, now_secs, SyncContext};
 use super::error::SessionEnd;
 use super::feed::verify_page;
-use super::metrics::SyncMetrics;
+use super::metrics::{is_verification_failure, SyncMetrics};
 
 /// Ranges sent to the parent and not yet acknowledged, per origin. Kept across sessions
 /// (in memory, per process) to count entries sent twice.
@@ -90,6 +92,10 @@ enum Phase {
     /// Pulling the parent's list feed from this position.
     AwaitFeed {
         after: u64,
+    },
+    /// Health reports sent; `rest` are the chunks still to send.
+    AwaitHealthAck {
+        rest: VecDeque<Vec<Vec<u8>>>,
     },
     Done,
 }
@@ -177,6 +183,16 @@ impl UploaderSession {
     /// Handles one message from the parent; returns what to send next. After the last
     /// origin the answer ends with `Goodbye{None}` and [`UploaderSession::is_done`] holds.
     pub fn handle(&mut self, message: Message) -> Result<Vec<Message>, SessionEnd> {
+        let result = self.step(message);
+        if let Err(end) = &result {
+            if !end.by_peer && is_verification_failure(end.code) {
+                self.ctx.health.proof_failure(end.kind);
+            }
+        }
+        result
+    }
+
+    fn step(&mut self, message: Message) -> Result<Vec<Message>, SessionEnd> {
         let phase = std::mem::replace(&mut self.phase, Phase::Done);
         match (phase, message) {
             (_, Message::Goodbye { code, detail }) => match code {
@@ -269,6 +285,17 @@ impl UploaderSession {
                     items,
                 },
             ) => self.feed_page(after, start, feed_size, &checkpoints, items),
+            (Phase::AwaitHealthAck { rest }, Message::HealthAck { accepted, refused }) => {
+                if refused > 0 {
+                    tracing::warn!(
+                        parent = %self.parent,
+                        accepted,
+                        refused,
+                        "the parent refused health reports (its log says why)"
+                    );
+                }
+                self.send_health(rest)
+            }
             (_, message) => Err(SessionEnd::protocol(format!(
                 "unexpected {} from the parent",
                 message.name()
@@ -335,6 +362,39 @@ impl UploaderSession {
         if count > 0 && end < feed_size {
             return self.request_feed(end);
         }
+        self.health_or_goodbye()
+    }
+
+    /// After the feed: this node's and its subtree's health reports when they are due
+    /// (every `health.report_interval`, on a kept connection even when idle), then goodbye.
+    fn health_or_goodbye(&mut self) -> Result<Vec<Message>, SessionEnd> {
+        let now = now_ms();
+        if !self.ctx.health.report_due(now) {
+            return self.send_health(VecDeque::new());
+        }
+        match self.ctx.health.outgoing(now) {
+            Ok(reports) => {
+                let chunks = reports
+                    .chunks(MAX_HEALTH_REPORTS)
+                    .map(<[Vec<u8>]>::to_vec)
+                    .collect();
+                self.send_health(chunks)
+            }
+            Err(error) => {
+                tracing::warn!("no health report sent: {error}");
+                self.send_health(VecDeque::new())
+            }
+        }
+    }
+
+    fn send_health(
+        &mut self,
+        mut chunks: VecDeque<Vec<Vec<u8>>>,
+    ) -> Result<Vec<Message>, SessionEnd> {
+        if let Some(reports) = chunks.pop_front() {
+            self.phase = Phase::AwaitHealthAck { rest: chunks };
+            return Ok(vec![Message::HealthReports { reports }]);
+        }
         self.phase = Phase::Done;
         Ok(vec![Message::Goodbye {
             code: None,
@@ -378,6 +438,7 @@ impl UploaderSession {
         size: u64,
         root: Hash,
     ) -> Result<Vec<Message>, SessionEnd> {
+        self.ctx.health.acknowledged(&origin, size);
         let store = self.ctx.store.as_ref();
         let ours = store
             .log_size(&origin)
@@ -577,6 +638,7 @@ impl UploaderSession {
             .add_cosignature(&origin, size, &parsed.to_line())
             .map_err(|e| SessionEnd::internal(e.to_string()))?;
         self.unacked.acknowledged(&origin, size);
+        self.ctx.health.acknowledged(&origin, size);
         self.ctx
             .metrics
             .cosignatures_stored
