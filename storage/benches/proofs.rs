@@ -9,11 +9,18 @@
 //! minutes) into a temp dir, or into `$CREDX_BENCH_FIXTURES/<n>` where it is reused by later
 //! runs. Besides criterion's mean it prints p50/p99/p99.9 of 10,000 random proofs, measured
 //! one by one: with the proof cache as the build (or a fresh open) left it, after
-//! `warm_proof_cache`, and after a full compaction.
+//! `warm_proof_cache`, and after a full compaction (which rewrites the `hashes` CF, so a
+//! reused fixture gets the current table format).
+//!
+//! After the warm and the compacted phases it also prints RocksDB's perf context per proof
+//! (store calls, hashes read, block-cache hits, block reads, index and filter blocks,
+//! checksum and seek time), split into proofs ≤ 100 µs and > 100 µs; a second control that
+//! reads 4 KiB at random offsets of the `hashes` CF's files (what one block-cache miss costs
+//! on this machine); and the `hashes` CF's size and block-cache use.
 //!
 //! Overrides: `CREDX_BENCH_CACHE_MIB` (block cache, default the production 64 MiB),
 //! `CREDX_BENCH_PROOF_CACHE_MIB` (proof cache of upper tree levels, default the production
-//! 64 MiB; 0 turns it off, the engine as it was before the cache).
+//! 96 MiB; 0 turns it off, the engine as it was before the cache).
 //!
 //! The VM is shared: every percentile line is followed by the same percentiles over the
 //! samples that were neither preempted nor reading the device, and a control (a fixed
@@ -21,6 +28,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -28,6 +36,7 @@ use credx_protocol::merkle::leaf_hash;
 use credx_storage::{AppendBatch, LogRole, LogStore, RocksStorage, StorageOptions};
 use criterion::Criterion;
 use rand::{Rng, RngCore, SeedableRng};
+use rocksdb::perf::{set_perf_stats, PerfContext, PerfStatsLevel};
 
 const ENTRY: usize = 512;
 const BATCH: u64 = 4096;
@@ -237,6 +246,172 @@ fn sample_proofs(store: &RocksStorage, n: u64, label: &str) {
     percentiles_split(&format!("consistency proof to {n} ({label})"), &cons);
 }
 
+/// Sums of RocksDB perf-context counters over a group of proofs.
+#[derive(Default)]
+struct PerfGroup {
+    proofs: u64,
+    with_store_call: u64,
+    elapsed_ns: u64,
+    counters: BTreeMap<String, u64>,
+}
+
+impl PerfGroup {
+    fn add(&mut self, elapsed: Duration, report: &str) {
+        self.proofs += 1;
+        self.elapsed_ns += elapsed.as_nanos() as u64;
+        let mut read = false;
+        // `name = value, name = value, ...` (zero counters left out).
+        for pair in report.split(',') {
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            let (name, Ok(value)) = (name.trim(), value.trim().parse::<u64>()) else {
+                continue;
+            };
+            read |= name == "multiget_read_bytes" && value > 0;
+            *self.counters.entry(name.to_string()).or_default() += value;
+        }
+        self.with_store_call += u64::from(read);
+    }
+
+    fn print(&self, label: &str) {
+        if self.proofs == 0 {
+            println!("{label}: no proofs");
+            return;
+        }
+        let per = |v: u64| v as f64 / self.proofs as f64;
+        let line: Vec<String> = self
+            .counters
+            .iter()
+            .map(|(k, &v)| format!("{k} {:.2}", per(v)))
+            .collect();
+        println!(
+            "{label}: {} proofs, mean {:.1} µs, {:.1} % made a store call (one batched multi_get), \
+             {:.2} hashes read from RocksDB per proof; per proof: {}",
+            self.proofs,
+            per(self.elapsed_ns) / 1e3,
+            100.0 * self.with_store_call as f64 / self.proofs as f64,
+            per(self.counters.get("multiget_read_bytes").copied().unwrap_or(0)) / 32.0,
+            line.join(", ")
+        );
+    }
+}
+
+/// 10,000 random inclusion proofs with RocksDB's perf context on (counts and timers, no
+/// mutex timing): the per-proof counters (block-cache hits, block reads and bytes, index and
+/// filter blocks, time reading and checksumming blocks, ...) averaged separately over the
+/// proofs that took ≤ 100 µs and those that took longer. Only undisturbed samples (not
+/// preempted, no device read, no page fault) are counted, so the split does not depend on the
+/// load of the machine. The timers make each proof slightly slower than in the untraced runs.
+fn trace_proofs(store: &RocksStorage, n: u64, label: &str) {
+    let mut rng = rand::thread_rng();
+    let (mut fast, mut slow) = (PerfGroup::default(), PerfGroup::default());
+    let mut disturbed = 0;
+    // The crate's enum predates RocksDB's `kEnableWait` (3): its
+    // `EnableTimeAndCPUTimeExceptForMutex` (4) is RocksDB's `kEnableTimeExceptForMutex`
+    // (counts and wall-clock timers, no CPU-time or mutex timers).
+    set_perf_stats(PerfStatsLevel::EnableTimeAndCPUTimeExceptForMutex);
+    let mut ctx = PerfContext::default();
+    for _ in 0..SAMPLES {
+        let index = rng.gen_range(0..n);
+        ctx.reset();
+        let before = Disturbance::now();
+        let t = Instant::now();
+        std::hint::black_box(store.inclusion_proof(ORIGIN, index, n).unwrap());
+        let elapsed = t.elapsed();
+        if before != Disturbance::now() {
+            disturbed += 1;
+            continue;
+        }
+        let group = if elapsed.as_micros() > 100 {
+            &mut slow
+        } else {
+            &mut fast
+        };
+        group.add(elapsed, &ctx.report(true));
+    }
+    set_perf_stats(PerfStatsLevel::Disable);
+    println!("perf context at {n} ({label}): {disturbed} disturbed samples left out");
+    fast.print(&format!("perf context at {n} ({label}), proofs <= 100 µs"));
+    slow.print(&format!("perf context at {n} ({label}), proofs > 100 µs"));
+}
+
+/// The machine's floor for a proof that misses the block cache: 10,000 reads of 4 KiB at
+/// random offsets of the `hashes` CF's SST files (the bytes proofs read, normally in the OS
+/// page cache), one page-aligned (one page) and one straddling two pages, alternately.
+/// Samples that read the device, were preempted or faulted are left out of "undisturbed".
+fn page_cache_control(store: &RocksStorage) {
+    use std::os::unix::fs::FileExt;
+    let files: Vec<(std::fs::File, u64)> = store
+        .hashes_cf_files()
+        .unwrap()
+        .iter()
+        .filter_map(|p| {
+            let f = std::fs::File::open(p).ok()?;
+            let len = f.metadata().ok()?.len();
+            (len > 3 * 4096).then_some((f, len))
+        })
+        .collect();
+    if files.is_empty() {
+        return;
+    }
+    let total: u64 = files.iter().map(|f| f.1).sum();
+    let mut rng = rand::thread_rng();
+    let mut buf = vec![0u8; 4096];
+    let (mut one, mut two) = (Vec::new(), Vec::new());
+    for k in 0..2 * SAMPLES {
+        let mut at = rng.gen_range(0..total);
+        let (file, len) = files
+            .iter()
+            .find(|(_, len)| {
+                let here = at < *len;
+                if !here {
+                    at -= len;
+                }
+                here
+            })
+            .unwrap();
+        let page = (at.min(len - 2 * 4096)) / 4096 * 4096;
+        let offset = if k % 2 == 0 { page } else { page + 2048 };
+        let before = Disturbance::now();
+        let t = Instant::now();
+        file.read_exact_at(&mut buf, offset).unwrap();
+        let elapsed = t.elapsed();
+        let sample = (elapsed, before, Disturbance::now());
+        if k % 2 == 0 {
+            one.push(sample);
+        } else {
+            two.push(sample);
+        }
+    }
+    percentiles_split(
+        "control: 4 KiB page-cache read of the hashes CF, 1 page",
+        &one,
+    );
+    percentiles_split(
+        "control: 4 KiB page-cache read of the hashes CF, 2 pages",
+        &two,
+    );
+}
+
+/// The `hashes` CF as RocksDB sees it: levels, size, block-cache use.
+fn print_hashes_cf(store: &RocksStorage) {
+    for property in [
+        "rocksdb.total-sst-files-size",
+        "rocksdb.block-cache-capacity",
+        "rocksdb.block-cache-usage",
+        "rocksdb.block-cache-pinned-usage",
+        "rocksdb.estimate-table-readers-mem",
+        "rocksdb.levelstats",
+    ] {
+        let value = store
+            .hashes_cf_property(property)
+            .unwrap()
+            .unwrap_or_default();
+        println!("hashes CF {property}: {}", value.trim_end());
+    }
+}
+
 fn run(c: &mut Criterion, n: u64, name: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = match std::env::var("CREDX_BENCH_FIXTURES") {
@@ -257,6 +432,9 @@ fn run(c: &mut Criterion, n: u64, name: &str) {
         info.allocated_bytes_all_logs as f64 / (1 << 20) as f64
     );
     sample_proofs(&store, n, "warm proof cache");
+    trace_proofs(&store, n, "warm proof cache");
+    page_cache_control(&store);
+    print_hashes_cf(&store);
     let mut rng = rand::thread_rng();
     c.bench_function(&format!("inclusion_proof/{name}"), |b| {
         b.iter(|| {
@@ -269,6 +447,9 @@ fn run(c: &mut Criterion, n: u64, name: &str) {
     store.compact();
     println!("full compaction: {:.1} s", t.elapsed().as_secs_f64());
     sample_proofs(&store, n, "after full compaction");
+    trace_proofs(&store, n, "after full compaction");
+    page_cache_control(&store);
+    print_hashes_cf(&store);
     control_samples();
     let disk: u64 = walk_size(&dir);
     println!(

@@ -6,7 +6,7 @@
 //! | CF | key | value | tuning |
 //! |---|---|---|---|
 //! | `entries` | origin id (u32 BE) ‖ index (u64 BE) | exact entry bytes | LZ4, bloom |
-//! | `hashes` | origin id ‖ stored-hash index (u64 BE) | 32 B | no compression, 4 KiB blocks, partitioned index, hash data-block index, no last-level filter |
+//! | `hashes` | origin id ‖ stored-hash index (u64 BE) | 32 B | no compression, 4 KiB page-aligned blocks, partitioned index, hash data-block index, no last-level filter |
 //! | `logs` | `o`‖name → id; `i`‖id → role‖size‖name; `status_root` | meta | bloom |
 //! | `subject_index` | len‖subject ‖ origin id ‖ index | empty | LZ4 (prefix scans) |
 //! | `business_index` | business key | origin id ‖ index | bloom |
@@ -33,7 +33,7 @@
 //! RSS is bounded whatever the log size: one shared LRU block cache (default 64 MiB) that
 //! also holds index and filter blocks (`cache_index_and_filter_blocks`), a global memtable
 //! budget (`db_write_buffer_size`, default 128 MiB), a bounded number of open files, and the
-//! proof cache of upper tree levels (default 64 MiB for all logs together, see
+//! proof cache of upper tree levels (default 96 MiB for all logs together, see
 //! [`upper_hashes`]). No code path materialises a tree: roots and proofs read O(log n)
 //! stored hashes.
 
@@ -57,8 +57,9 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use credx_protocol::merkle::Hash;
 use rocksdb::{
-    BlockBasedIndexType, BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor,
-    DBCompressionType, DataBlockIndexType, IteratorMode, Options, WriteBatch, WriteOptions, DB,
+    BlockBasedIndexType, BlockBasedOptions, BottommostLevelCompaction, Cache, ColumnFamily,
+    ColumnFamilyDescriptor, CompactOptions, DBCompressionType, DataBlockIndexType, IteratorMode,
+    Options, WriteBatch, WriteOptions, DB,
 };
 
 use crate::api::{LogInfo, LogRole};
@@ -126,9 +127,10 @@ pub struct StorageOptions {
     pub sync_writes: bool,
     /// Memory for the upper levels of all logs' hash trees (proof cache), in bytes. Every
     /// hash at level `>= L` is kept, with `L` the lowest level that fits all logs in this
-    /// budget: at 10^7 entries and 64 MiB, `L` = 4 (~40 MiB) and an inclusion proof reads
-    /// its 4 lowest siblings (one or two adjacent blocks) from RocksDB instead of ~24
-    /// scattered hashes. 0 turns the cache off.
+    /// budget. Default 96 MiB: a log of up to ~1.3 M entries is held whole (`L` = 0, a proof
+    /// makes no RocksDB read at all); at 10^7 entries `L` = 3 (~79 MiB) and an inclusion
+    /// proof reads its 3 lowest siblings (one 4 KiB block, rarely two) in one `multi_get`
+    /// instead of ~24 scattered hashes. 0 turns the cache off.
     pub proof_cache_bytes: usize,
 }
 
@@ -141,7 +143,7 @@ impl Default for StorageOptions {
             max_background_jobs: 2,
             max_open_files: 512,
             sync_writes: true,
-            proof_cache_bytes: 64 << 20,
+            proof_cache_bytes: 96 << 20,
         }
     }
 }
@@ -209,7 +211,13 @@ impl RocksStorage {
         let db_opts = db_options(options);
         let cfs = ALL_CFS
             .iter()
-            .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, options, &cache)));
+            .map(|name| {
+                Ok(ColumnFamilyDescriptor::new(
+                    *name,
+                    cf_options(name, options, &cache)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let db = DB::open_cf_descriptors(&db_opts, path.as_ref(), cfs)
             .map_err(|e| StorageError::engine("open", e))?;
         let store = RocksStorage {
@@ -248,11 +256,19 @@ impl RocksStorage {
         Ok(())
     }
 
-    /// Full compaction (benchmarks measure reads after it as well as before).
+    /// Full compaction (benchmarks measure reads after it as well as before). The `hashes`
+    /// CF is rewritten even where its files already sit on the last level, so that a change
+    /// of its table format (block size, alignment, index) reaches every file; the other CFs
+    /// are only compacted where levels overlap.
     pub fn compact(&self) {
         for name in ALL_CFS {
             if let Some(cf) = self.db.cf_handle(name) {
-                self.db.compact_range_cf(cf, None::<&[u8]>, None::<&[u8]>);
+                let mut co = CompactOptions::default();
+                if name == CF_HASHES {
+                    co.set_bottommost_level_compaction(BottommostLevelCompaction::ForceOptimized);
+                }
+                self.db
+                    .compact_range_cf_opt(cf, None::<&[u8]>, None::<&[u8]>, &co);
             }
         }
     }
@@ -577,7 +593,7 @@ fn db_options(o: &StorageOptions) -> Options {
 }
 
 /// Per-CF options; all CFs share `cache`.
-fn cf_options(name: &str, o: &StorageOptions, cache: &Cache) -> Options {
+fn cf_options(name: &str, o: &StorageOptions, cache: &Cache) -> Result<Options> {
     let mut opts = Options::default();
     let mut table = BlockBasedOptions::default();
     table.set_block_cache(cache);
@@ -644,5 +660,17 @@ fn cf_options(name: &str, o: &StorageOptions, cache: &Cache) -> Options {
         }
     }
     opts.set_block_based_table_factory(&table);
-    opts
+    if name == CF_HASHES {
+        // Page-aligned data blocks: a block (4 KiB with its trailer, padded) then lies in
+        // exactly one OS page instead of straddling two, so a block-cache miss touches one
+        // page-cache page. On this VM a 4 KiB page-cache read that straddles two pages stalls
+        // for > 100 µs about 1.4–2× as often as one that does not (docs/performance.md),
+        // and those stalls are the inclusion-proof tail. RocksDB requires no compression
+        // (set above) and a power-of-two block size. The Rust binding has no setter for it:
+        // the option string reconfigures the table factory set just above (same cache).
+        opts = opts
+            .get_options_from_string("block_based_table_factory={block_align=true}")
+            .map_err(|e| StorageError::engine("cf_options", e))?;
+    }
+    Ok(opts)
 }

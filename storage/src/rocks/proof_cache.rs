@@ -95,6 +95,29 @@ impl RocksStorage {
         Ok(loaded)
     }
 
+    /// A RocksDB property of the `hashes` CF (`rocksdb.levelstats`, `rocksdb.block-cache-usage`,
+    /// `rocksdb.total-sst-files-size`, ...), for benchmarks and diagnostics. `None` when
+    /// RocksDB does not know the property.
+    pub fn hashes_cf_property(&self, name: &str) -> Result<Option<String>> {
+        self.db()
+            .property_value_cf(self.cf(CF_HASHES)?, name)
+            .map_err(|e| StorageError::engine("property_value_cf", e))
+    }
+
+    /// Paths of the `hashes` CF's SST files: benchmarks read them directly to measure what
+    /// one read from the OS page cache costs on this machine, on the bytes proofs read.
+    pub fn hashes_cf_files(&self) -> Result<Vec<std::path::PathBuf>> {
+        let files = self
+            .db()
+            .live_files()
+            .map_err(|e| StorageError::engine("live_files", e))?;
+        Ok(files
+            .into_iter()
+            .filter(|f| f.column_family_name == CF_HASHES)
+            .map(|f| self.db().path().join(f.name.trim_start_matches('/')))
+            .collect())
+    }
+
     /// What the proof cache holds for `origin`'s log.
     pub fn proof_cache_info(&self, origin: &str) -> Result<ProofCacheInfo> {
         let state = self.log_state(origin)?;

@@ -3,7 +3,7 @@
 //! # Why
 //!
 //! An inclusion proof at 10^7 entries needs ~24 stored hashes spread over a ~1 GB `hashes`
-//! column family. The low-level siblings lie next to the leaf (a few adjacent 1 KiB blocks),
+//! column family. The low-level siblings lie next to the leaf (usually one 4 KiB block),
 //! but every upper-level sibling sits in a different block, and a 64 MiB block cache cannot
 //! hold all the blocks those hashes live in. Keeping every hash at level `>= L` in memory
 //! leaves RocksDB only the `L` low-level siblings and the right-edge pieces of the tree (the
