@@ -106,3 +106,63 @@ pub fn request(socket: &Path, request: &ControlRequest) -> Result<Vec<EdgeStatus
         None => Ok(response.edges),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::manifest::EdgeEntry;
+
+    fn edges() -> Vec<Arc<Edge>> {
+        ["440000.credx", "440100.credx"]
+            .iter()
+            .map(|child| {
+                Arc::new(Edge::new(EdgeEntry {
+                    child: (*child).to_owned(),
+                    parent: "p.credx".to_owned(),
+                    listen: "127.0.0.1:1".parse().unwrap(),
+                    upstream: "127.0.0.1:2".parse().unwrap(),
+                }))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_requests_parse_and_apply() {
+        let edges = edges();
+        let cut: ControlRequest = serde_json::from_str(
+            r#"{"op":"change","edges":["440000.credx"],"change":{"change":"cut"}}"#,
+        )
+        .unwrap();
+        let answer_cut = answer(&edges, &cut);
+        assert!(answer_cut.ok);
+        assert!(answer_cut.edges[0].fault.cut && !answer_cut.edges[1].fault.cut);
+        let delay: ControlRequest = serde_json::from_str(
+            r#"{"op":"change","edges":["440100.credx"],"change":{"change":"delay","ms":50,"jitter_ms":20}}"#,
+        )
+        .unwrap();
+        let answered = answer(&edges, &delay);
+        assert_eq!(
+            (
+                answered.edges[1].fault.delay_ms,
+                answered.edges[1].fault.jitter_ms
+            ),
+            (50, 20)
+        );
+        let status: ControlRequest = serde_json::from_str(r#"{"op":"status"}"#).unwrap();
+        assert_eq!(answer(&edges, &status).edges.len(), 2);
+    }
+
+    #[test]
+    fn an_unknown_edge_changes_nothing() {
+        let edges = edges();
+        let request = ControlRequest::Change {
+            edges: vec!["440000.credx".to_owned(), "nowhere".to_owned()],
+            change: FaultChange::Cut,
+        };
+        let answered = answer(&edges, &request);
+        assert!(!answered.ok);
+        assert!(answered.error.unwrap().contains("nowhere"));
+        assert!(answered.edges.iter().all(|e| e.fault.is_clear()));
+    }
+}
