@@ -235,6 +235,7 @@ pub async fn report(dir: &Path, wait: Option<Duration>) -> Result<Report, Testne
     if let Some(after) = after {
         println!("{after}");
     }
+    print_faults(dir, &manifest);
     report::check_resent_verified(&report)?;
     if let (Some(limit), false) = (wait, converged) {
         return Err(TestnetError::NotConverged {
@@ -243,6 +244,30 @@ pub async fn report(dir: &Path, wait: Option<Duration>) -> Result<Report, Testne
         });
     }
     Ok(report)
+}
+
+/// The links with a fault set and the nodes not running, so a report that does not
+/// converge says why.
+fn print_faults(dir: &Path, manifest: &Manifest) {
+    if manifest.relays.is_some() {
+        match crate::chaos::status(dir) {
+            Ok(edges) => {
+                for edge in edges.iter().filter(|e| !e.fault.is_clear()) {
+                    println!("fault on {} → {}: {}", edge.child, edge.parent, edge.fault);
+                }
+            }
+            Err(e) => println!("relay: {e}"),
+        }
+    }
+    let stopped: Vec<&str> = manifest
+        .nodes
+        .iter()
+        .filter(|n| process::running_pid(n).is_none())
+        .map(|n| n.origin.as_str())
+        .collect();
+    if !stopped.is_empty() {
+        println!("not running: {}", stopped.join(", "));
+    }
 }
 
 /// Stops every node (SIGTERM, then SIGKILL after the grace period), then the relay; data
