@@ -1,15 +1,17 @@
-//! `credx`: command line for operators, departments and verifiers.
+//! `credx`: command line for operators, departments and verifiers (docs/cli.md).
 //!
-//! `credx validate FILE` checks a file of 双公示 records (JSON array / object / JSON Lines, or
-//! CSV with the standard column codes as header) against the rule set of
-//! `credx_protocol::validate` and prints every finding.
+//! Operators: `credx init` (trust root, CA, national node, roster v1) and `credx node add`
+//! (credentials, roster v+1, a node directory with its config), or the single steps
+//! `federation init`, `node issue`, `roster sign|verify` (decision 0010); `credx token`
+//! for department tokens; `credx status [--tree]` for sync health.
 //!
-//! Federation identity (decision 0010): `credx federation init` creates the trust root and
-//! CA, `credx node issue` a node's credentials, `credx roster sign` / `verify` the signed
-//! roster.
+//! Departments: `credx validate FILE` (local rules only) and `credx import FILE…` (CSV/XLSX
+//! templates to a node, per-row report, resumable); `credx query CODE`.
 //!
-//! Exit codes: 0 nothing rejected, 1 some record rejected (for the federation commands: a
-//! rule was broken or the roster refused), 2 a file could not be read.
+//! Verifiers: `credx verify BUNDLE` (offline).
+//!
+//! Exit codes: 0 done, 1 a rule was broken (rejected records, refused roster, a node not
+//! OK), 2 a file, the node or the network could not be used.
 
 mod dates;
 mod failure;
@@ -33,7 +35,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "credx", version, about = "credx node tools")]
+#[command(
+    name = "credx",
+    version,
+    about = "credx: federation setup, department imports, queries and sync health",
+    after_help = "Start here:\n  credx init --name cn-credit --out fed        # a new federation\n  credx node add --federation fed --origin 440000.credx --level province --parent cn.credx --parent-address HOST:7400\n  credx import penalties.xlsx --node http://127.0.0.1:8080 --token-file dept.token\n  credx status --tree --node http://127.0.0.1:8080\n\nEach command's --help has examples; docs/cli.md has the whole story."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use serde_json::Value;
 
 use crate::node_client::{read_token_file, NodeClient, NodeError};
-use crate::text_table::TextTable;
+use crate::text_table::{print_out, TextTable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ViewArg {
@@ -91,12 +91,9 @@ fn run_inner(args: &QueryArgs) -> Result<(), NodeError> {
     );
     let view: Value = client.get_json(&path, "the subject query")?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&view).unwrap_or_default()
-        );
+        print_out(&(serde_json::to_string_pretty(&view).unwrap_or_default() + "\n"));
     } else {
-        print!("{}", render(&view, args.fields));
+        print_out(&render(&view, args.fields));
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use serde::Deserialize;
 
 use crate::node_client::{NodeClient, NodeError};
-use crate::text_table::{age, TextTable};
+use crate::text_table::{age, print_out, TextTable};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = STATUS_HELP)]
@@ -129,9 +129,9 @@ fn run_inner(args: &StatusArgs) -> Result<bool, NodeError> {
                 reason: e.to_string(),
             })?;
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&raw).unwrap_or_default());
+            print_out(&(serde_json::to_string_pretty(&raw).unwrap_or_default() + "\n"));
         } else {
-            print!("{}", table(&[(0, &one)]));
+            print_out(&table(&[(0, &one)]));
         }
         return Ok(one.status == "OK");
     }
@@ -151,7 +151,7 @@ fn run_inner(args: &StatusArgs) -> Result<bool, NodeError> {
         return Ok(false);
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&raw).unwrap_or_default());
+        print_out(&(serde_json::to_string_pretty(&raw).unwrap_or_default() + "\n"));
     } else {
         let rows = if args.worst_first {
             let mut flat: Vec<(usize, &NodeHealth)> = shown.iter().map(|n| (0, *n)).collect();
@@ -164,8 +164,7 @@ fn run_inner(args: &StatusArgs) -> Result<bool, NodeError> {
         } else {
             tree_order(&shown)
         };
-        print!("{}", table(&rows));
-        print_summary(&tree, &shown);
+        print_out(&(table(&rows) + &summary(&tree, &shown)));
     }
     Ok(shown.iter().all(|n| n.status == "OK"))
 }
@@ -272,7 +271,7 @@ fn integrity(n: &NodeHealth) -> String {
     parts.join(", ")
 }
 
-fn print_summary(tree: &HealthTree, shown: &[&NodeHealth]) {
+fn summary(tree: &HealthTree, shown: &[&NodeHealth]) -> String {
     let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
     for n in shown {
         *counts.entry(rank(&n.status)).or_default() += 1;
@@ -281,8 +280,8 @@ fn print_summary(tree: &HealthTree, shown: &[&NodeHealth]) {
         .iter()
         .map(|(r, c)| format!("{c} {}", SEVERITY.get(*r).unwrap_or(&"?")))
         .collect();
-    println!(
-        "{} nodes as seen by {}: {}",
+    let mut out = format!(
+        "{} nodes as seen by {}: {}\n",
         shown.len(),
         tree.node,
         parts.join(", ")
@@ -295,15 +294,20 @@ fn print_summary(tree: &HealthTree, shown: &[&NodeHealth]) {
             .map(|(k, n)| format!("{k} {n}"))
             .collect();
         if !failures.is_empty() {
-            println!("proof failures at {}: {}", tree.node, failures.join(", "));
+            out.push_str(&format!(
+                "proof failures at {}: {}\n",
+                tree.node,
+                failures.join(", ")
+            ));
         }
         if !integrity.forks.is_empty() {
             let origins: Vec<&str> = integrity.forks.iter().map(|f| f.origin.as_str()).collect();
-            println!(
-                "FORKS detected at {}: {} (fork evidence is kept by that node)",
+            out.push_str(&format!(
+                "FORKS detected at {}: {} (fork evidence is kept by that node)\n",
                 tree.node,
                 origins.join(", ")
-            );
+            ));
         }
     }
+    out
 }

@@ -50,6 +50,14 @@ impl TextTable {
     }
 }
 
+/// Writes `text` to stdout; a closed pipe (`credx query … | head`) ends the output quietly
+/// instead of panicking as `print!` does.
+pub fn print_out(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 /// A duration in milliseconds as a short age: `850ms`, `12.3s`, `5m03s`, `2h10m`, `3d04h`.
 pub fn age(ms: u64) -> String {
     let s = ms / 1000;

@@ -379,6 +379,28 @@ fn imports_csv_and_xlsx_reports_bad_rows_and_resumes_without_resending() {
     assert_eq!(amended.len(), 3);
     assert!(amended.iter().all(|(_, amendments, _)| *amendments == 1));
 
+    // What only the node knew is in the report: the amendments (W2) of the re-sent rows.
+    let report_text = std::fs::read_to_string(&report).unwrap();
+    let w2_rows: Vec<&str> = report_text
+        .lines()
+        .filter(|l| l.contains(",W2,warn,node,"))
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(w2_rows, ["2", "3", "7"], "{report_text}");
+
+    // The same node, read as people read it: a table, and the health of its (one-node) tree.
+    let table = ok(&["query", PENALTY_SUBJECT, "--node", &node]);
+    assert!(
+        table.stdout.contains("阳示罚〔2026〕45号"),
+        "{}",
+        table.stdout
+    );
+    assert!(table.stdout.contains("published"), "{}", table.stdout);
+    let tree = credx(&["status", "--tree", "--node", &node]);
+    assert!(tree.stdout.contains("cn.credx"), "{}", tree.stdout);
+    assert!(tree.stdout.contains("national"), "{}", tree.stdout);
+    assert_eq!(tree.code, 0, "a lone national node is OK");
+
     runtime.block_on(daemon.shutdown());
 }
 

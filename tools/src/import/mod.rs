@@ -7,7 +7,7 @@ mod state;
 mod table;
 mod upload;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -220,10 +220,13 @@ fn run_inner(args: &ImportArgs, started: Instant) -> Result<Totals, ImportError>
             })
             .collect();
         let batch_rows = usize::try_from(args.batch).unwrap_or(10_000);
+        let by_number: HashMap<u64, &CheckedRow> =
+            file.rows.iter().map(|r| (r.number, r)).collect();
         for chunk in rows.chunks(batch_rows) {
             progress.set_message(file.name.clone());
             match send_batch(&client, chunk, &|notice| progress.println(notice)) {
-                Ok(done) => {
+                Ok(mut done) => {
+                    keep_news(&mut done.findings, &by_number);
                     state.add(&file.digest, &file.name, done);
                     if let Err(e) = state.save(&state_path) {
                         failure = Some(ImportError::State(e));
@@ -251,6 +254,21 @@ fn run_inner(args: &ImportArgs, started: Instant) -> Result<Totals, ImportError>
         }
         None => Ok(totals),
     }
+}
+
+/// Keeps the node's findings that local validation did not already make for the same row
+/// (same rule and field): the node applies the same rules, so what remains is what only
+/// the node can tell — SCOPE, amendments of keys it holds (W2), its jurisdiction (E6).
+/// The report shows the local findings of every row, so nothing is lost, and the state
+/// file stays small (no copy of a warning per row).
+fn keep_news(findings: &mut Vec<ReportLine>, local: &HashMap<u64, &CheckedRow>) {
+    findings.retain(|f| {
+        local.get(&f.row).is_none_or(|row| {
+            !row.local
+                .iter()
+                .any(|l| l.rule == f.rule && l.field == f.field)
+        })
+    });
 }
 
 /// Rows of `file` that passed local validation and were not sent before.
@@ -360,8 +378,8 @@ fn finish(
         }
         for row in &file.rows {
             totals.rows += 1;
-            let sent = state.is_some_and(|s| s.is_done(&file.digest, row.number));
-            if sent {
+            lines.extend(row.local.iter().cloned());
+            if state.is_some_and(|s| s.is_done(&file.digest, row.number)) {
                 continue;
             }
             if row.rejected {
@@ -369,7 +387,6 @@ fn finish(
             } else if state.is_some() {
                 totals.unsent += 1;
             }
-            lines.extend(row.local.iter().cloned());
         }
         totals.warnings += lines.iter().filter(|l| !l.is_reject()).count();
         reports.push(FileReport {
