@@ -134,6 +134,55 @@ struct BuildLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PropertyLabels {
+    cf: String,
+    property: String,
+}
+
+/// RocksDB health read at every scrape: properties of the `hashes` column family (the
+/// largest, written by every append), the one the storage engine exposes properties of.
+#[derive(Debug, Clone, Default)]
+struct RocksGauges {
+    properties: Family<PropertyLabels, Gauge>,
+}
+
+impl RocksGauges {
+    /// Integer properties worth alerting on: compaction debt, size, write stalls.
+    const PROPERTIES: [&'static str; 5] = [
+        "rocksdb.estimate-pending-compaction-bytes",
+        "rocksdb.live-sst-files-size",
+        "rocksdb.num-running-compactions",
+        "rocksdb.is-write-stopped",
+        "rocksdb.actual-delayed-write-rate",
+    ];
+
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "credx_rocksdb_property",
+            "Integer RocksDB properties (compaction debt, live SST bytes, running compactions, \
+             write stop and delay), by column family",
+            self.properties.clone(),
+        );
+    }
+
+    fn refresh(&self, store: &RocksStorage) {
+        for property in Self::PROPERTIES {
+            let Ok(Some(text)) = store.hashes_cf_property(property) else {
+                continue;
+            };
+            if let Ok(value) = text.trim().parse::<u64>() {
+                self.properties
+                    .get_or_create(&PropertyLabels {
+                        cf: "hashes".to_owned(),
+                        property: property.to_owned(),
+                    })
+                    .set(gauge_value(value));
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct LogLabels {
     origin: String,
     role: String,
@@ -191,11 +240,14 @@ struct OpsState {
     sequencer: Arc<Sequencer>,
     upstream: Arc<UpstreamStatus>,
     health: Arc<HealthBook>,
+    rocks: Arc<RocksStorage>,
+    rocksdb: RocksGauges,
 }
 
 impl OpsState {
     fn refresh(&self) {
         self.health.refresh_gauges(now_ms());
+        self.rocksdb.refresh(&self.rocks);
 
         if let Ok(logs) = self.store.logs() {
             for log in logs {
@@ -226,7 +278,7 @@ impl OpsState {
 }
 
 async fn metrics(State(ops): State<OpsState>) -> Response {
-    // Store reads (logs, checkpoints): off the async workers.
+    // Store reads (logs, checkpoints, RocksDB properties): off the async workers.
     let ops = match tokio::task::spawn_blocking(move || {
         ops.refresh();
         ops
@@ -518,6 +570,8 @@ impl Daemon {
             build_info,
         );
 
+        let rocksdb = RocksGauges::default();
+        rocksdb.register(&mut registry);
         let gauges = NodeGauges::default();
         gauges.register(&mut registry);
         let upstream_status = Arc::new(UpstreamStatus::default());
@@ -544,6 +598,8 @@ impl Daemon {
             sequencer: Arc::clone(&sequencer),
             upstream: Arc::clone(&upstream_status),
             health: Arc::clone(&health),
+            rocks: Arc::clone(&store),
+            rocksdb,
         };
         let mut api = ApiState::new(
             origin.clone(),

@@ -508,6 +508,7 @@ impl HealthBook {
         self.metrics
             .certificate_expiry
             .set(self.cert_expires_at_ms.unwrap_or(0) as f64 / 1000.0);
+        self.metrics.roster_expiry.set(roster.expires_at() as f64);
         for status in EdgeStatus::ALL_BY_SEVERITY {
             let count = tree.nodes.iter().filter(|n| n.status == status).count();
             self.metrics

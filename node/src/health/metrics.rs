@@ -46,6 +46,7 @@ pub struct HealthMetrics {
     pub edge_status: Family<EdgeLabels, Gauge>,
     pub checkpoint_age: Family<OriginLabels, Gauge<f64, AtomicU64>>,
     pub certificate_expiry: Gauge<f64, AtomicU64>,
+    pub roster_expiry: Gauge<f64, AtomicU64>,
     pub nodes_by_status: Family<StatusLabels, Gauge>,
 }
 
@@ -95,6 +96,11 @@ impl HealthMetrics {
             "credx_certificate_expiry_timestamp_seconds",
             "When this node's TLS certificate expires (Unix seconds; 0: unknown)",
             self.certificate_expiry.clone(),
+        );
+        registry.register(
+            "credx_roster_expiry_timestamp_seconds",
+            "When the roster in force expires (Unix seconds)",
+            self.roster_expiry.clone(),
         );
         registry.register(
             "credx_health_nodes",
