@@ -206,6 +206,12 @@ async fn province_bundle_over_http_verifies_offline_and_tampering_is_named() {
     let proven = verify_bundle(&person, &vkey, None, now()).unwrap();
     assert!(proven.status.is_some());
 
+    // The endpoint is in the served OpenAPI document.
+    let (status, text) = get(&format!("{base}/openapi.json"), None).await;
+    assert_eq!(status, 200);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert!(doc["paths"]["/v1/subjects/{code}/bundle"]["get"].is_object());
+
     tamper_checks(&bundle, &vkey);
     province.stop().await;
     national.stop().await;
