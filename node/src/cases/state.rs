@@ -691,3 +691,184 @@ pub fn result_fits(kind: CaseKindName, result: ExecutionResult) -> bool {
             | (CaseKindName::Punishment, ExecutionResult::Rewarded)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use credx_protocol::entry::{
+        CaseKey, CaseKind, CaseStep, ExecutionResult, MeasureRef, ENVELOPE_VERSION,
+    };
+    use credx_protocol::merkle::Hash;
+
+    use super::*;
+
+    const INITIATOR: &str = "420281.credx";
+    const RESPONDER: &str = "460200.credx";
+    const DEPARTMENT: &str = "11460200PDY0004130";
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, d).unwrap()
+    }
+
+    fn at(origin: &str, index: u64, authority: &str, event: Event) -> CaseEntry {
+        CaseEntry {
+            location: EntryLocation {
+                origin: origin.to_owned(),
+                index,
+            },
+            entry: Entry {
+                version: ENVELOPE_VERSION,
+                origin: origin.to_owned(),
+                authority: Some(authority.to_owned()),
+                submitted_by: "test".to_owned(),
+                subject: None,
+                business_key: None,
+                // 2026-11-30 12:00 in Beijing, one second per index.
+                accepted_at_ms: 1_796_011_200_000 + index * 1_000,
+                event,
+            },
+        }
+    }
+
+    fn unit() -> TargetUnit {
+        TargetUnit {
+            node: RESPONDER.to_owned(),
+            department: Some(DEPARTMENT.to_owned()),
+        }
+    }
+
+    fn step(kind: CaseStepKind) -> Event {
+        Event::CaseStep(CaseStep {
+            case: CaseKey {
+                case_id: "C1".to_owned(),
+                version: 1,
+            },
+            responder: unit(),
+            step: kind,
+        })
+    }
+
+    fn listing() -> EntryRef {
+        EntryRef {
+            origin: INITIATOR.to_owned(),
+            index: 0,
+            leaf_hash: Hash([7; 32]),
+        }
+    }
+
+    fn entries() -> Vec<CaseEntry> {
+        let initiator = "11420281PDY0005270";
+        let init = Event::CaseInitiated(CaseInitiation {
+            case: CaseKey {
+                case_id: "C1".to_owned(),
+                version: 1,
+            },
+            kind: CaseKind::Punishment,
+            listing: listing(),
+            catalogue_edition: "2024".to_owned(),
+            measures: vec![MeasureRef {
+                code: "CJ01".to_owned(),
+                text: "限制".to_owned(),
+                legal_basis: "法".to_owned(),
+            }],
+            targets: vec![unit()],
+            respond_by: day(7),
+        });
+        vec![
+            at(INITIATOR, 1, initiator, init),
+            at(INITIATOR, 2, initiator, step(CaseStepKind::Pushed)),
+            // A repeated push of the same version.
+            at(INITIATOR, 3, initiator, step(CaseStepKind::Pushed)),
+            at(
+                RESPONDER,
+                0,
+                DEPARTMENT,
+                step(CaseStepKind::Acknowledged {
+                    accepted: true,
+                    reason: String::new(),
+                }),
+            ),
+            at(
+                RESPONDER,
+                1,
+                DEPARTMENT,
+                step(CaseStepKind::Executed {
+                    measure_code: "CJ01".to_owned(),
+                    result: ExecutionResult::Punished,
+                    detail: String::new(),
+                    business_item: String::new(),
+                    executed_on: day(1),
+                }),
+            ),
+            // Forged: a third node writing the responder's refusal.
+            at(
+                "430100.credx",
+                0,
+                "11430100PDY0000110",
+                step(CaseStepKind::Acknowledged {
+                    accepted: false,
+                    reason: "x".to_owned(),
+                }),
+            ),
+            // The responder cannot push to itself.
+            at(RESPONDER, 2, DEPARTMENT, step(CaseStepKind::Pushed)),
+        ]
+    }
+
+    #[test]
+    fn the_fold_ignores_arrival_order_duplicates_and_foreign_steps() {
+        let forward = CaseInputs {
+            entries: entries(),
+            ..CaseInputs::default()
+        };
+        let mut reversed = forward.clone();
+        reversed.entries.reverse();
+        let state = fold(&forward, day(1)).unwrap();
+        assert_eq!(fold(&reversed, day(1)).unwrap(), state);
+        assert_eq!(state.duplicates, 1);
+        assert_eq!(state.ignored.len(), 2, "{:?}", state.ignored);
+        let target = &state.targets[0];
+        assert_eq!(target.phase, TargetPhase::Feedback);
+        assert_eq!(target.pushed_versions, vec![1]);
+        assert_eq!(state.status, CaseStatus::Open);
+    }
+
+    #[test]
+    fn a_suspending_objection_pauses_and_a_repair_lifts_every_target() {
+        let objection = |index, event| at(INITIATOR, index, "11420281PDY0005270", event);
+        let opened = objection(
+            10,
+            Event::ObjectionOpened {
+                objection_id: "YY".to_owned(),
+                target: listing(),
+                grounds: "g".to_owned(),
+                suspends_measures: true,
+            },
+        );
+        let mut inputs = CaseInputs {
+            entries: entries(),
+            listing: None,
+            listing_events: vec![opened],
+        };
+        let state = fold(&inputs, day(1)).unwrap();
+        assert_eq!(state.status, CaseStatus::Suspended);
+        assert!(state.measures_paused);
+        inputs.listing_events.push(objection(
+            11,
+            Event::RepairApproved {
+                repair_id: "XF".to_owned(),
+                target: listing(),
+                approved_on: day(1),
+                basis: "b".to_owned(),
+            },
+        ));
+        let state = fold(&inputs, day(1)).unwrap();
+        assert_eq!(state.status, CaseStatus::Lifted);
+        assert!(!state.measures_paused);
+        assert_eq!(state.targets[0].phase, TargetPhase::Lifted);
+        assert_eq!(
+            state.lift.as_ref().map(|l| l.reason),
+            Some(LiftReasonName::Repaired)
+        );
+    }
+}

@@ -291,3 +291,107 @@ impl IndexStore for RocksStorage {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use credx_protocol::entry::{
+        CaseKey, CaseStep, CaseStepKind, Entry, Event, TargetUnit, ENVELOPE_VERSION,
+    };
+
+    use super::*;
+    use crate::api::{AppendBatch, FeedStore, LogRole, LogStore, ReceivedListEntry};
+    use crate::rocks::StorageOptions;
+
+    fn at(origin: &str, index: u64) -> EntryLocation {
+        EntryLocation {
+            origin: origin.to_owned(),
+            index,
+        }
+    }
+
+    fn case_step(origin: &str, case_id: &str) -> Vec<u8> {
+        Entry {
+            version: ENVELOPE_VERSION,
+            origin: origin.to_owned(),
+            authority: Some("11460200PDY0004130".to_owned()),
+            submitted_by: "test".to_owned(),
+            subject: None,
+            business_key: None,
+            accepted_at_ms: 1,
+            event: Event::CaseStep(CaseStep {
+                case: CaseKey {
+                    case_id: case_id.to_owned(),
+                    version: 1,
+                },
+                responder: TargetUnit {
+                    node: origin.to_owned(),
+                    department: None,
+                },
+                step: CaseStepKind::Closed,
+            }),
+        }
+        .encode()
+        .unwrap()
+        .into_bytes()
+    }
+
+    #[test]
+    fn case_rows_of_logs_and_received_items_are_found_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStorage::open(dir.path(), &StorageOptions::default()).unwrap();
+        let own = "420281.credx";
+        store.register_log(own, LogRole::Own).unwrap();
+        let rows = |key: CaseIndexKey, index| CaseIndexUpdate {
+            key,
+            location: at(own, index),
+        };
+        let mut batch = AppendBatch {
+            entries: vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()],
+            ..AppendBatch::default()
+        };
+        batch.index.cases = vec![
+            rows(CaseIndexKey::Case("C2".into()), 0),
+            rows(CaseIndexKey::Case("C10".into()), 1),
+            rows(CaseIndexKey::Case("C2".into()), 2),
+            rows(CaseIndexKey::Target(at(own, 0)), 2),
+        ];
+        store.append(own, 0, batch).unwrap();
+        // A step of C2 received from the parent's feed, of a log this node does not hold.
+        let item = ReceivedListEntry {
+            origin: "460200.credx".into(),
+            index: 5,
+            entry: case_step("460200.credx", "C2"),
+            checkpoint: b"checkpoint".to_vec(),
+            inclusion: Vec::new(),
+        };
+        store.store_received("parent.credx", 0, 1, &[item]).unwrap();
+
+        let c2 = store
+            .case_entries(&CaseIndexKey::Case("C2".into()), None, 10)
+            .unwrap();
+        assert_eq!(c2, vec![at(own, 0), at(own, 2), at("460200.credx", 5)]);
+        let page = store
+            .case_entries(&CaseIndexKey::Case("C2".into()), Some(&at(own, 0)), 1)
+            .unwrap();
+        assert_eq!(page, vec![at(own, 2)]);
+        assert_eq!(
+            store
+                .case_entries(&CaseIndexKey::Target(at(own, 0)), None, 10)
+                .unwrap(),
+            vec![at(own, 2)]
+        );
+        assert!(store
+            .case_entries(&CaseIndexKey::Case("C".into()), None, 10)
+            .unwrap()
+            .is_empty());
+        assert_eq!(store.case_ids(None, 10).unwrap(), vec!["C2", "C10"]);
+        assert_eq!(store.case_ids(Some("C2"), 10).unwrap(), vec!["C10"]);
+        assert_eq!(store.case_ids(None, 1).unwrap(), vec!["C2"]);
+        assert_eq!(
+            store.feed_size().unwrap(),
+            1,
+            "the received item joined the feed"
+        );
+    }
+}
