@@ -633,6 +633,26 @@ async fn an_unanswered_push_becomes_overdue_and_is_pushed_again_under_the_next_v
     let (_, stats) = n.api.get("/v1/cases/statistics", Some(&n.initiator)).await;
     assert_eq!(stats["responders"][0]["overdue"], 1);
     assert_eq!(stats["responders"][0]["acknowledged_in_time"], 1);
+
+    // The initiator may tell every target to lift (here: the validity it decided ended);
+    // once told, there is nothing more to lift, and the responder confirms.
+    let lift = json!({"kind": "lift", "reason": "expired"});
+    let (status, _) = n.step(id, &n.responder, lift.clone()).await;
+    assert_eq!(status, 403, "only the initiating authority lifts");
+    let (status, lifted) = n.step(id, &n.initiator, lift.clone()).await;
+    assert_eq!(status, 200, "{lifted}");
+    assert_eq!(lifted["written"].as_array().unwrap().len(), 1);
+    let mine = target(&lifted["state"], COUNTY);
+    assert_eq!(mine["phase"], "lifted");
+    assert_eq!(mine["lift"]["reason"], "expired");
+    assert_eq!(lifted["state"]["status"], "lifted");
+    let (status, _) = n.step(id, &n.initiator, lift).await;
+    assert_eq!(status, 409, "already lifted");
+    let (status, done) = n
+        .step(id, &n.responder, json!({"kind": "lift_acknowledge"}))
+        .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["state"]["status"], "closed");
     n.api.stop().await;
     n.node.stop().await;
 }
