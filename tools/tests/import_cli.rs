@@ -226,37 +226,62 @@ fn subject(node: &str, token: &Path, code: &str) -> Vec<(String, u64, String)> {
     records
 }
 
+/// A national node made by `credx init`, running in this process, with a department
+/// token from `credx token issue` covering both sample authorities.
+struct RunningNode {
+    runtime: tokio::runtime::Runtime,
+    daemon: Daemon,
+    http: String,
+    token: std::path::PathBuf,
+}
+
+impl RunningNode {
+    fn start(dir: &Path) -> RunningNode {
+        let federation = dir.join("federation");
+        let (config_path, http) = init_federation(&federation);
+        let token = dir.join("dept.token");
+        ok(&[
+            "token",
+            "issue",
+            "--tokens",
+            &path_str(&federation.join("nodes/cn.credx/tokens.json")),
+            "--department",
+            "示例市场监督管理局",
+            "--authority",
+            REGULATOR,
+            "--authority",
+            LICENSING_AUTHORITY,
+            "--view",
+            "public",
+            "--view",
+            "shared",
+            "--out",
+            &path_str(&token),
+        ]);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = Config::load(&config_path).unwrap();
+        let daemon = runtime.block_on(Daemon::start(config)).unwrap();
+        RunningNode {
+            runtime,
+            daemon,
+            http,
+            token,
+        }
+    }
+
+    fn stop(self) {
+        self.runtime.block_on(self.daemon.shutdown());
+    }
+}
+
 #[test]
 fn imports_csv_and_xlsx_reports_bad_rows_and_resumes_without_resending() {
     let dir = tempfile::tempdir().unwrap();
-    let federation = dir.path().join("federation");
-    let (config_path, http) = init_federation(&federation);
-    let token = dir.path().join("dept.token");
-    ok(&[
-        "token",
-        "issue",
-        "--tokens",
-        &path_str(&federation.join("nodes/cn.credx/tokens.json")),
-        "--department",
-        "示例市场监督管理局",
-        "--authority",
-        REGULATOR,
-        "--authority",
-        LICENSING_AUTHORITY,
-        "--view",
-        "public",
-        "--view",
-        "shared",
-        "--out",
-        &path_str(&token),
-    ]);
-
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let config = Config::load(&config_path).unwrap();
-    let daemon = runtime.block_on(Daemon::start(config)).unwrap();
+    let running = RunningNode::start(dir.path());
+    let (token, http) = (running.token.clone(), running.http.clone());
 
     let penalties = dir.path().join("penalties.csv");
     let licences = dir.path().join("licences.xlsx");
@@ -401,7 +426,7 @@ fn imports_csv_and_xlsx_reports_bad_rows_and_resumes_without_resending() {
     assert!(tree.stdout.contains("national"), "{}", tree.stdout);
     assert_eq!(tree.code, 0, "a lone national node is OK");
 
-    runtime.block_on(daemon.shutdown());
+    running.stop();
 }
 
 #[test]
@@ -458,4 +483,95 @@ fn dry_run_and_refusals_say_what_to_do() {
     let bad = credx(&["import", &path_str(&not_a_template), "--dry-run"]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("field code"), "{}", bad.stderr);
+}
+
+/// `credx import` killed (SIGKILL) in the middle of a file resumes where the state file
+/// says it stopped: every row ends up stored once, and at most the one batch in flight at
+/// the kill is sent twice (as amendments, not copies).
+#[test]
+fn a_killed_import_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = RunningNode::start(dir.path());
+    let rows = 3000;
+    let file = dir.path().join("many.csv");
+    let mut writer = csv::Writer::from_path(&file).unwrap();
+    writer.write_record(PENALTY_HEADER).unwrap();
+    for i in 0..rows {
+        writer
+            .write_record(penalty(
+                &format!("阳示罚〔2026〕{i}号"),
+                PENALTY_SUBJECT,
+                REGULATOR,
+            ))
+            .unwrap();
+    }
+    writer.flush().unwrap();
+    let report = dir.path().join("many-errors.csv");
+    let state = dir.path().join("many-errors.state.json");
+    let node = format!("http://{}", running.http);
+    let args = [
+        "import".to_owned(),
+        path_str(&file),
+        "--node".to_owned(),
+        node.clone(),
+        "--token-file".to_owned(),
+        path_str(&running.token),
+        "--report".to_owned(),
+        path_str(&report),
+        "--batch".to_owned(),
+        "30".to_owned(),
+    ];
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_credx"))
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let batches_done = |path: &Path| -> usize {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .map_or(0, |v| {
+                v["files"].as_object().map_or(0, |f| {
+                    f.values()
+                        .map(|x| x["batches"].as_array().map_or(0, Vec::len))
+                        .sum()
+                })
+            })
+    };
+    while batches_done(&state) < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no batch answered in 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(child.try_wait().unwrap().is_none(), "killed before the end");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before_resume = batches_done(&state);
+    assert!(before_resume < rows / 30, "{before_resume} batches");
+
+    let resumed = credx(&args);
+    assert_eq!(resumed.code, 0, "{}{}", resumed.stdout, resumed.stderr);
+    assert!(
+        resumed.stdout.contains(&format!(
+            "sent by earlier runs: {} rows",
+            before_resume * 30
+        )),
+        "{}",
+        resumed.stdout
+    );
+    let held = subject(&running.http, &running.token, PENALTY_SUBJECT);
+    assert_eq!(held.len(), rows, "every row stored once");
+    let amended = held
+        .iter()
+        .filter(|(_, amendments, _)| *amendments > 0)
+        .count();
+    assert!(
+        amended <= 30,
+        "{amended} rows amended: more than the batch in flight"
+    );
+    running.stop();
 }
