@@ -172,6 +172,13 @@ async fn province_bundle_over_http_verifies_offline_and_tampering_is_named() {
     assert_eq!(status.total_records, 1);
     let policy = other_province_policy(&fed);
     verify_bundle(&bundle, &vkey, Some(&policy), now()).unwrap();
+    // Asked again while the status stands: the same cosigned proof, nothing appended.
+    let size = province.store.log_size(PROVINCE).unwrap();
+    let (status, text) = get(&company_url, None).await;
+    assert_eq!(status, 200, "{text}");
+    let again = Bundle::parse(text.as_bytes()).unwrap();
+    assert_eq!(again.anchor.index, bundle.anchor.index);
+    assert_eq!(province.store.log_size(PROVINCE).unwrap(), size);
 
     // An unknown subject gets an absence proof (the root has not moved: no new anchor).
     let unknown = synthetic_uscc("91", "440106", 99_999).unwrap();

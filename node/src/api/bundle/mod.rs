@@ -6,8 +6,9 @@
 //!   anchor is reused while the root stands still; otherwise one is appended).
 //! * [`cosigned`]: the checkpoint covering the anchor that meets the all-ancestors quorum,
 //!   or why there is none yet.
-//! * [`pending`]: proofs waiting for that quorum, kept per subject so a retry after the next
-//!   upload answers with them while the subject's status has not changed.
+//! * [`pending`]: proofs that had to wait for that quorum, kept per subject so the retry
+//!   after the next upload (and later requests) answer with them while the subject's status
+//!   has not changed.
 //! * [`route`]: `GET /v1/subjects/{code}/bundle`.
 //!
 //! [`bundle_for`] is the whole request without HTTP (benchmarks call it).
@@ -111,8 +112,9 @@ pub fn bundle_for(state: &ApiState, subject: &SubjectId) -> Result<Bundle, Bundl
     if let Some(waiting) = cache.pending.get(&key) {
         if store.subject_status(&key)? == waiting.status {
             let index = waiting.anchor.index;
+            // Kept after answering: while the status stands, later requests get the same
+            // cosigned proof instead of a new anchor that would have to wait again.
             let checkpoint = cosigned_checkpoint(store, &roster, origin, index, &cache.cosigned)?;
-            cache.pending.remove(&key);
             return assemble(store, origin, subject, &waiting, &checkpoint, &roster);
         }
         cache.pending.remove(&key);

@@ -3,9 +3,10 @@
 //! On a node whose status root moves with every batch (a province indexing its counties'
 //! mirrors), a proof made now is against a root that is gone by the time the parent has
 //! cosigned a checkpoint covering its anchor. Keeping the proof lets the retry answer with
-//! it: the anchor stays in the log and any later checkpoint covers it. It is answered only
-//! while the subject's current status is still the proven one, so the bundle never shows a
-//! status the node no longer holds; otherwise it is dropped and the status proven again.
+//! it: the anchor stays in the log and any later checkpoint covers it. It is answered (and
+//! kept for later requests) only while the subject's current status is still the proven
+//! one, so the bundle never shows a status the node no longer holds; otherwise it is dropped
+//! and the status proven again.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
