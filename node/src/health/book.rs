@@ -200,11 +200,13 @@ impl HealthBook {
                 sizes.push((log.origin.as_str(), cp.checkpoint().size));
             }
         }
+        let held: std::collections::HashSet<&str> =
+            logs.iter().map(|l| l.origin.as_str()).collect();
         let mut tracker = lock(&self.upstream);
         for (origin, size) in sizes {
             tracker.signed(origin, size, now_ms);
         }
-        tracker.retain(|origin| logs.iter().any(|l| l.origin == origin));
+        tracker.retain(|origin| held.contains(origin));
     }
 
     /// The parent holds `origin` up to `size`.
