@@ -7,15 +7,15 @@ mod state;
 mod table;
 mod upload;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use credx_protocol::ident::{DivisionCode, Jurisdiction};
-use credx_protocol::record::RawRecord;
-use credx_protocol::validate::{validate_batch, ValidationContext};
+use credx_protocol::record::{BusinessKey, RawRecord, Record};
+use credx_protocol::validate::{raw_error_finding, validate_raw, ValidationContext};
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
@@ -312,6 +312,7 @@ fn check_file(
     })?;
     let digest = hex::encode(Sha256::digest(&bytes));
     let table = read_table(path, &bytes, sheet)?;
+    drop(bytes);
     let map = map_headers(&table.headers).map_err(|source| ImportError::Header {
         file: name.clone(),
         source,
@@ -322,35 +323,47 @@ fn check_file(
             map.unknown.join(", ")
         );
     }
-    let items: Vec<_> = table
-        .rows
-        .iter()
-        .map(|row| {
-            RawRecord::from_fields(
-                map.codes
-                    .iter()
-                    .zip(row.cells.iter())
-                    .filter_map(|(code, cell)| code.as_ref().map(|c| (c, cell))),
-            )
-        })
-        .collect();
-    let judged = validate_batch(&items, ctx);
-    let rows = table
-        .rows
-        .iter()
-        .zip(items)
-        .zip(judged)
-        .map(|((row, item), v)| CheckedRow {
+    // Row by row, keeping only what the import needs (columns to send, findings): the
+    // typed record is dropped at once, so memory stays near the size of the file's text.
+    // Keys seen earlier in the file make later rows amendments (W2), as `validate_batch`
+    // does.
+    let mut seen: HashSet<BusinessKey> = HashSet::new();
+    let mut rows = Vec::with_capacity(table.rows.len());
+    for row in table.rows {
+        let item = RawRecord::from_fields(
+            map.codes
+                .iter()
+                .zip(row.cells.iter())
+                .filter_map(|(code, cell)| code.as_ref().map(|c| (c, cell))),
+        );
+        let findings = match &item {
+            Ok(raw) => {
+                let row_ctx = ValidationContext {
+                    today: ctx.today,
+                    submitting_jurisdiction: ctx.submitting_jurisdiction,
+                    uscc_policy: ctx.uscc_policy.clone(),
+                    known_business_keys: Some(&seen),
+                    publication_date: ctx.publication_date,
+                    working_days: ctx.working_days,
+                };
+                let judged = validate_raw(raw, &row_ctx);
+                if let Some(key) = judged.record.as_ref().and_then(Record::business_key) {
+                    seen.insert(key);
+                }
+                judged.findings
+            }
+            Err(e) => vec![raw_error_finding(e)],
+        };
+        rows.push(CheckedRow {
             number: row.number,
             fields: item.map(|r| r.fields).unwrap_or_default(),
-            local: v
-                .findings
+            local: findings
                 .iter()
                 .map(|f| ReportLine::local(row.number, f))
                 .collect(),
-            rejected: v.is_rejected(),
-        })
-        .collect();
+            rejected: findings.iter().any(|f| f.is_reject()),
+        });
+    }
     Ok(CheckedFile { name, digest, rows })
 }
 
