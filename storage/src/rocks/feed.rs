@@ -80,6 +80,33 @@ impl RocksStorage {
     }
 }
 
+impl RocksStorage {
+    /// Calls `visit` with the location and entry bytes of every received item, in key
+    /// order (for re-deriving what the items imply, e.g. the case index).
+    pub(crate) fn for_each_received(
+        &self,
+        mut visit: impl FnMut(EntryLocation, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let cf = self.cf(CF_FEED)?;
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.set_iterate_upper_bound(vec![FEED_RECEIVED + 1]);
+        let start = [FEED_RECEIVED];
+        let iter =
+            self.db()
+                .iterator_cf_opt(cf, ro, IteratorMode::From(&start, Direction::Forward));
+        for item in iter {
+            let (key, value) = item.map_err(|e| StorageError::engine("received items", e))?;
+            let mut reader = ValueReader::new(CF_FEED, &key, &key[1..]);
+            let origin = reader.str16()?.to_owned();
+            let index = reader.u64()?;
+            reader.finish()?;
+            let item = decode_received(&key, &origin, index, &value)?;
+            visit(EntryLocation { origin, index }, &item.entry)?;
+        }
+        Ok(())
+    }
+}
+
 fn decode_location(key: &[u8], value: &[u8]) -> Result<EntryLocation> {
     let mut reader = ValueReader::new(CF_FEED, key, value);
     let origin = reader.str16()?.to_owned();

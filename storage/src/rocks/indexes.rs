@@ -20,11 +20,16 @@ use super::keys::{
     decode_origin_u64, origin_u64, prefix_successor, push_str, str_prefix, ValueReader,
 };
 use super::{RocksStorage, CF_BUSINESS_INDEX, CF_FEED, CF_LIST_INDEX, CF_SUBJECT_INDEX};
+use crate::api::LogStore;
 use crate::api::{
     CaseIndexKey, CaseIndexUpdate, EntryLocation, IndexStore, IndexUpdates, ListMember,
     MAX_INDEX_PAGE,
 };
 use crate::error::{Result, StorageError};
+use crate::planner::case_index_rows_of;
+
+/// Rows written per batch when rebuilding the case index.
+const REBUILD_BATCH_ROWS: usize = 4_096;
 
 /// First byte of case-id rows in the `feed` CF.
 const CASE_ROW: u8 = b'c';
@@ -72,6 +77,54 @@ impl RocksStorage {
             wb.put_cf(cf, key, b"");
         }
         Ok(())
+    }
+
+    /// Re-derives every case-index row from the entries: own logs, the indexed part of
+    /// mirrors, and the received feed items. Rows are whole-key puts, so running it on a
+    /// store that has them changes nothing; it serves stores written before the case index
+    /// existed. Returns how many rows were written.
+    pub fn rebuild_case_index(&self) -> Result<u64> {
+        let mut written = 0u64;
+        for log in self.logs()? {
+            let end = self.indexed_size_of(&log.origin)?;
+            let mut start = 0;
+            while start < end {
+                let entries = self.read_entries(&log.origin, start, end - start)?;
+                if entries.is_empty() {
+                    break;
+                }
+                let mut rows = Vec::new();
+                for (offset, bytes) in entries.iter().enumerate() {
+                    let location = EntryLocation {
+                        origin: log.origin.clone(),
+                        index: start + offset as u64,
+                    };
+                    rows.extend(case_index_rows_of(bytes, &location));
+                }
+                written += self.write_case_rows(&rows)?;
+                start += entries.len() as u64;
+            }
+        }
+        let mut rows = Vec::new();
+        self.for_each_received(|location, bytes| {
+            rows.extend(case_index_rows_of(bytes, &location));
+            if rows.len() >= REBUILD_BATCH_ROWS {
+                written += self.write_case_rows(&std::mem::take(&mut rows))?;
+            }
+            Ok(())
+        })?;
+        written += self.write_case_rows(&rows)?;
+        Ok(written)
+    }
+
+    fn write_case_rows(&self, rows: &[CaseIndexUpdate]) -> Result<u64> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut wb = WriteBatch::default();
+        self.put_case_rows(&mut wb, rows)?;
+        self.write("rebuild case index", wb)?;
+        Ok(rows.len() as u64)
     }
 
     fn location_bytes(&self, loc: &EntryLocation) -> Result<[u8; 12]> {
@@ -393,5 +446,32 @@ mod tests {
             1,
             "the received item joined the feed"
         );
+    }
+
+    #[test]
+    fn the_case_index_is_rebuilt_from_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStorage::open(dir.path(), &StorageOptions::default()).unwrap();
+        let own = "460200.credx";
+        store.register_log(own, LogRole::Own).unwrap();
+        // Written without case rows, as by a node from before the case index.
+        let batch = AppendBatch {
+            entries: vec![
+                case_step(own, "C1"),
+                b"not an entry".to_vec(),
+                case_step(own, "C1"),
+            ],
+            ..AppendBatch::default()
+        };
+        store.append(own, 0, batch).unwrap();
+        let key = CaseIndexKey::Case("C1".into());
+        assert!(store.case_entries(&key, None, 10).unwrap().is_empty());
+        assert_eq!(store.rebuild_case_index().unwrap(), 2);
+        assert_eq!(
+            store.case_entries(&key, None, 10).unwrap(),
+            vec![at(own, 0), at(own, 2)]
+        );
+        assert_eq!(store.rebuild_case_index().unwrap(), 2, "idempotent");
+        assert_eq!(store.case_entries(&key, None, 10).unwrap().len(), 2);
     }
 }
