@@ -19,6 +19,7 @@ use axum::routing::get;
 use axum::Router;
 use credx_node::dashboard::headless::{self, Chromium, Dom};
 use credx_node::dashboard::{self, HEALTH_TREE_PATH, PAGE_PATH};
+use credx_node::health::TreeHealth;
 use tokio::sync::Notify;
 
 const FIXTURE: &str = include_str!("../src/dashboard/fixture/tree.json");
@@ -33,14 +34,7 @@ fn fixture() -> serde_json::Value {
 /// Chromium, or `None` when the developer set CREDX_SKIP_BROWSER=1. Missing Chromium
 /// fails the test with what to install.
 fn browser() -> Option<Chromium> {
-    if headless::skip_requested() {
-        eprintln!("{}=1: browser test skipped", headless::SKIP_ENV);
-        return None;
-    }
-    match Chromium::find() {
-        Ok(chromium) => Some(chromium),
-        Err(e) => panic!("{e}"),
-    }
+    Chromium::for_tests().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// What the fake node does after its first answer of the health tree.
@@ -137,6 +131,15 @@ fn body_attr(dom: &Dom, name: &str) -> String {
         .find(|t| t.name() == "body")
         .unwrap_or_else(|| panic!("no <body data-state=...> in the DOM:\n{}", dom.html()));
     tag.attr(name).unwrap()
+}
+
+/// The fixture is an answer the node could give: it parses as the daemon's own type, and
+/// nothing in it is lost in the round trip (so the page is tested on the real contract).
+#[test]
+fn fixture_follows_the_health_tree_contract() {
+    let tree: TreeHealth = serde_json::from_str(FIXTURE).unwrap();
+    assert_eq!(tree.nodes.len(), 15);
+    assert_eq!(serde_json::to_value(&tree).unwrap(), fixture());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

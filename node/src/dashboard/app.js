@@ -85,12 +85,18 @@
     if (!isNumber(atMs)) return { level: 'unknown', text: 'unknown', left: Infinity };
     const left = atMs - nowMs;
     const date = new Date(atMs).toISOString().slice(0, 10);
-    const days = Math.floor(Math.abs(left) / DAY_MS);
-    if (left <= 0) return { level: 'expired', text: 'EXPIRED ' + days + ' d ago (' + date + ')', left };
+    const span = formatSpan(Math.abs(left));
+    if (left <= 0) return { level: 'expired', text: 'EXPIRED ' + span + ' ago (' + date + ')', left };
     if (left < EXPIRY_WARN_DAYS * DAY_MS) {
-      return { level: 'warn', text: 'expires in ' + days + ' d (' + date + ')', left };
+      return { level: 'warn', text: 'expires in ' + span + ' (' + date + ')', left };
     }
-    return { level: 'ok', text: 'in ' + days + ' d (' + date + ')', left };
+    return { level: 'ok', text: 'in ' + span + ' (' + date + ')', left };
+  }
+
+  // Whole days from two days on; hours (at least 1) below, so "0 d" never hides a deadline.
+  function formatSpan(ms) {
+    if (ms >= 2 * DAY_MS) return Math.floor(ms / DAY_MS) + ' d';
+    return Math.max(1, Math.floor(ms / 3600000)) + ' h';
   }
 
   function expiryCell(tag, e, kind) {
@@ -101,8 +107,7 @@
   // The fleet table's short form: which expires first, and in how many days.
   function soonestExpiryCell(kind, e) {
     if (e.level === 'unknown') return el('td', { 'data-expiry': 'unknown', class: 'expiry-unknown' }, 'unknown');
-    const days = Math.floor(Math.abs(e.left) / DAY_MS);
-    const text = e.level === 'expired' ? kind + ' EXPIRED' : kind + ' in ' + days + ' d';
+    const text = e.level === 'expired' ? kind + ' EXPIRED' : kind + ' in ' + formatSpan(e.left);
     return expiryCell('td', { level: e.level, text }, kind);
   }
 

@@ -91,6 +91,16 @@ impl Chromium {
             .ok_or(BrowserError::NotInstalled)
     }
 
+    /// For a browser test: `None` when the developer set `CREDX_SKIP_BROWSER=1` (said on
+    /// stderr), else [`Chromium::find`]; a missing Chromium is an error, never a skip.
+    pub fn for_tests() -> Result<Option<Chromium>, BrowserError> {
+        if skip_requested() {
+            eprintln!("{SKIP_ENV}=1: browser test skipped");
+            return Ok(None);
+        }
+        Chromium::find().map(Some)
+    }
+
     pub fn bin(&self) -> &Path {
         &self.bin
     }
