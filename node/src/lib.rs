@@ -1,6 +1,7 @@
 //! credx node daemon library: the parts of the node that the binary, the testnet and the
 //! integration tests share.
 
+pub mod admin;
 pub mod api;
 pub mod cases;
 pub mod config;

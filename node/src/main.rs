@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use credx_node::admin::{self, AdminError};
 use credx_node::config::{Config, ConfigError, LogFormat, LogSettings};
 use credx_node::daemon::{Daemon, DaemonError};
 
@@ -47,12 +48,58 @@ enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// List the fork evidence the node holds (two conflicting signed checkpoints of one
+    /// log); a log with uncleared evidence is frozen. Run with the node stopped.
+    Forks {
+        /// The node's TOML config file.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Only this log (origin name); default every log the node holds.
+        #[arg(long)]
+        origin: Option<String>,
+    },
+    /// Clear the fork evidence of one log after the incident was resolved with its
+    /// operator, which unfreezes the log; the evidence is kept with your note. Run with the
+    /// node stopped.
+    ClearFork {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The frozen log (origin name).
+        #[arg(long)]
+        origin: String,
+        /// Who decided and why, e.g. "440106 restored from backup, ticket 1234 (Li Wei)".
+        #[arg(long)]
+        note: String,
+    },
+    /// Accept that this node's own log was restored from an older backup and its lost
+    /// entries cannot be re-fetched: signing resumes from the store's latest checkpoint,
+    /// and every node that saw a later checkpoint records a fork of this log. Last resort;
+    /// run with the node stopped.
+    AcknowledgeRestore {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Who decided and why; kept beside the refused checkpoint file.
+        #[arg(long)]
+        note: String,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match (cli.command, cli.config) {
         (Some(Command::CheckConfig { file }), _) => check_config(&file),
+        (Some(Command::Forks { config, origin }), _) => forks(&config, origin.as_deref()),
+        (
+            Some(Command::ClearFork {
+                config,
+                origin,
+                note,
+            }),
+            _,
+        ) => clear_fork(&config, &origin, &note),
+        (Some(Command::AcknowledgeRestore { config, note }), _) => {
+            acknowledge_restore(&config, &note)
+        }
         (None, Some(file)) => run(&file),
         (None, None) => {
             eprintln!(
@@ -95,6 +142,80 @@ fn check_config(file: &std::path::Path) -> ExitCode {
         config.listen_http,
     );
     ExitCode::SUCCESS
+}
+
+fn admin_failed(error: &AdminError) -> ExitCode {
+    eprintln!("credx-node: {error}");
+    match error {
+        AdminError::Config(_) => ExitCode::from(2),
+        _ => ExitCode::FAILURE,
+    }
+}
+
+fn forks(file: &std::path::Path, origin: Option<&str>) -> ExitCode {
+    let config = match Config::load(file) {
+        Ok(config) => config,
+        Err(e) => return config_refused(&e),
+    };
+    let logs = match admin::list_forks(&config, origin) {
+        Ok(logs) => logs,
+        Err(e) => return admin_failed(&e),
+    };
+    if logs.is_empty() {
+        println!("no fork evidence");
+    }
+    for log in logs {
+        for record in log.records {
+            let state = match &record.cleared {
+                Some(note) => format!("cleared: {note}"),
+                None => "FROZEN".to_owned(),
+            };
+            println!(
+                "{} #{}: {state}; reported by {} at {}\n  first:  {}\n  second: {}",
+                log.origin,
+                record.id,
+                record.evidence.peer,
+                credx_node::federation::format_unix(record.evidence.observed_at_ms / 1000),
+                admin::describe_checkpoint(&record.evidence.first),
+                admin::describe_checkpoint(&record.evidence.second),
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn clear_fork(file: &std::path::Path, origin: &str, note: &str) -> ExitCode {
+    let config = match Config::load(file) {
+        Ok(config) => config,
+        Err(e) => return config_refused(&e),
+    };
+    match admin::clear_fork(&config, origin, note) {
+        Ok(cleared) => {
+            println!(
+                "{origin}: {cleared} fork record(s) cleared; the log syncs again when the node runs"
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => admin_failed(&e),
+    }
+}
+
+fn acknowledge_restore(file: &std::path::Path, note: &str) -> ExitCode {
+    let config = match Config::load(file) {
+        Ok(config) => config,
+        Err(e) => return config_refused(&e),
+    };
+    match admin::acknowledge_restore(&config, note) {
+        Ok(reason) => {
+            println!(
+                "{}: restore acknowledged (was refused: {reason}); signing resumes when the \
+                 node runs. Tell the parent's operator: it will record a fork of this log.",
+                config.origin
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => admin_failed(&e),
+    }
 }
 
 fn init_logging(settings: &LogSettings) {

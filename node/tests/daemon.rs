@@ -12,9 +12,15 @@ use std::time::{Duration, Instant};
 use credx_node::api::{TokenStore, View};
 use credx_node::config::Config;
 use credx_node::federation::test_federation::three_level::{CITY, COUNTY};
+use credx_node::federation::NodeCredentials;
 use credx_node::federation::{Overwrite, TestFederation};
 use credx_node::synthetic::synthetic_uscc;
-use credx_storage::{CheckpointStore, LogStore, RocksStorage, StorageOptions};
+use credx_protocol::merkle::Hash;
+use credx_protocol::note::{Checkpoint, SignedCheckpoint};
+use credx_storage::signing_guard::checkpoint_file;
+use credx_storage::{
+    CheckpointStore, EvidenceStore, ForkEvidence, LogRole, LogStore, RocksStorage, StorageOptions,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_credx-node");
 const COUNTY_DIVISION: &str = "440106";
@@ -584,4 +590,138 @@ async fn county_entries_reach_the_city_and_survive_a_city_crash() {
         .unwrap()
         .unwrap();
     assert_eq!(checkpoint.checkpoint().size, size);
+}
+
+fn admin(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(BIN).args(args).output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn signed_checkpoint(config: &Config, size: u64, root_byte: u8) -> SignedCheckpoint {
+    let credentials = NodeCredentials::load(&config.credentials_dir).unwrap();
+    SignedCheckpoint::sign(
+        Checkpoint::new(config.origin.clone(), size, Hash([root_byte; 32])),
+        credentials.checkpoint_signer(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_operator_lists_and_clears_fork_evidence_with_a_note() {
+    let setup = setup();
+    let config = Config::load(&setup.county.config).unwrap();
+    let county_config = setup.county.config.to_str().unwrap();
+    {
+        std::fs::create_dir_all(&config.data_dir).unwrap();
+        let store = RocksStorage::open(config.database_dir(), &StorageOptions::default()).unwrap();
+        store.register_log(CITY, LogRole::Mirror).unwrap();
+        store
+            .record_fork(
+                CITY,
+                ForkEvidence {
+                    first: signed_checkpoint(&config, 3, 1).to_bytes(),
+                    second: signed_checkpoint(&config, 3, 2).to_bytes(),
+                    peer: CITY.to_owned(),
+                    observed_at_ms: 1_764_480_000_000,
+                },
+            )
+            .unwrap();
+    }
+    let (code, out, _) = admin(&["forks", "--config", county_config]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("FROZEN") && out.contains("size 3 root"),
+        "{out}"
+    );
+
+    // A note is required, and a log without evidence has nothing to clear.
+    let (code, _, err) = admin(&[
+        "clear-fork",
+        "--config",
+        county_config,
+        "--origin",
+        CITY,
+        "--note",
+        " ",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("operator note is required"), "{err}");
+    let (code, _, err) = admin(&[
+        "clear-fork",
+        "--config",
+        county_config,
+        "--origin",
+        COUNTY,
+        "--note",
+        "x",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("nothing to clear"), "{err}");
+
+    let (code, out, err) = admin(&[
+        "clear-fork",
+        "--config",
+        county_config,
+        "--origin",
+        CITY,
+        "--note",
+        "ticket 1234",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 fork record(s) cleared"), "{out}");
+    let (_, out, _) = admin(&["forks", "--config", county_config]);
+    assert!(out.contains("cleared: ticket 1234"), "{out}");
+    let store = RocksStorage::open(config.database_dir(), &StorageOptions::default()).unwrap();
+    assert!(!store.is_frozen(CITY).unwrap());
+    assert_eq!(store.forks(CITY).unwrap().len(), 1, "the evidence is kept");
+}
+
+#[test]
+fn an_operator_acknowledges_a_restored_store_and_the_refused_checkpoint_is_kept() {
+    let setup = setup();
+    let config = Config::load(&setup.county.config).unwrap();
+    let county_config = setup.county.config.to_str().unwrap();
+    // The signing file says checkpoint size 5 was signed; the (restored) store is empty.
+    std::fs::create_dir_all(&config.signing_dir).unwrap();
+    let file = checkpoint_file(&config.signing_dir, &config.origin);
+    std::fs::write(&file, signed_checkpoint(&config, 5, 7).to_bytes()).unwrap();
+
+    let (code, _, err) = admin(&[
+        "acknowledge-restore",
+        "--config",
+        county_config,
+        "--note",
+        "",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("operator note is required"), "{err}");
+    let (code, out, err) = admin(&[
+        "acknowledge-restore",
+        "--config",
+        county_config,
+        "--note",
+        "backup of 11-29, ticket 99",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("restore acknowledged"), "{out}");
+    assert!(!file.exists(), "the refused checkpoint file is moved aside");
+    let kept: Vec<String> = std::fs::read_dir(&config.signing_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(kept.iter().any(|n| n.contains("refused")), "{kept:?}");
+    // Nothing left to acknowledge.
+    let (code, _, err) = admin(&[
+        "acknowledge-restore",
+        "--config",
+        county_config,
+        "--note",
+        "again",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not refusing"), "{err}");
 }
