@@ -863,6 +863,14 @@ impl Upstream {
                     for (origin, code, detail) in &report.refused {
                         tracing::warn!(origin, ?code, "the parent refused the log: {detail}");
                     }
+                    for (origin, parent_size, ours) in &report.behind_parent {
+                        tracing::error!(
+                            origin,
+                            parent_size,
+                            ours,
+                            "the parent holds more of this log than this node; it was skipped"
+                        );
+                    }
                     if report.roster_adopted {
                         tracing::info!(
                             version = self.ctx.roster.current().version(),

@@ -577,3 +577,63 @@ async fn lists_flow_down_the_tree_with_proofs() {
     city.stop().await;
     county.stop().await;
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_city_restored_from_an_old_backup_still_passes_its_subtree_up() {
+    let fed = TestFederation::three_level().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (province, city, county) = three_nodes(&fed, dir.path()).await;
+    city.submit(licences(CITY, "440100", 0, 3));
+    city.upload_to(&province).await.unwrap();
+    let (city_dir, city_addr) = city.stop().await;
+    let backup = dir.path().join("city-backup");
+    copy_dir(&city_dir, &backup);
+
+    // The city goes on, and the province mirrors more of it than the backup holds.
+    let city = TestNode::start(&fed, CITY, &city_dir, city_addr).await;
+    city.submit(licences(CITY, "440100", 3, 8));
+    city.upload_to(&province).await.unwrap();
+    let province_has = province.size(CITY);
+    city.stop().await;
+
+    // Restore the backup (store and signing files together, as a careless restore would).
+    std::fs::remove_dir_all(&city_dir).unwrap();
+    copy_dir(&backup, &city_dir);
+    let city = TestNode::start(&fed, CITY, &city_dir, city_addr).await;
+    let ours = city.size(CITY);
+    assert!(ours < province_has);
+
+    county.submit(licences(COUNTY, COUNTY_DIVISION, 0, 50));
+    county.upload_to(&city).await.unwrap();
+    let report = city.upload_to(&province).await.unwrap();
+    assert_eq!(
+        report.behind_parent,
+        vec![(CITY.to_owned(), province_has, ours)]
+    );
+    assert_eq!(
+        province.size(COUNTY),
+        county.size(COUNTY),
+        "the county's log went up although the city's own log could not"
+    );
+    assert_eq!(
+        province.size(CITY),
+        province_has,
+        "the province's copy is untouched"
+    );
+    county.stop().await;
+    city.stop().await;
+    province.stop().await;
+}

@@ -23,9 +23,10 @@ use crate::sync::{SyncFailure, UploadReport};
 use crate::transport::NodeTlsIdentity;
 
 /// How a completed upload session counts for the edge window: a log the parent refused
-/// (a frozen origin, a fork) is an error.
+/// (a frozen origin, a fork) or one this node holds less of than the parent (a restored
+/// store) is an error.
 pub fn report_outcome(report: &UploadReport) -> Outcome {
-    if report.refused.is_empty() {
+    if report.refused.is_empty() && report.behind_parent.is_empty() {
         Outcome::Ok
     } else {
         Outcome::Error

@@ -71,6 +71,9 @@ pub struct UploadReport {
     pub synced: Vec<String>,
     /// Origins the parent refused, with its code and detail.
     pub refused: Vec<(String, ErrorCode, String)>,
+    /// Origins skipped because the parent holds more of them than this node: (origin, the
+    /// parent's size, ours). A store restored from an older backup.
+    pub behind_parent: Vec<(String, u64, u64)>,
     pub entries_sent: u64,
     pub roster_adopted: bool,
     /// List-feed items taken in from the parent (echoes of this subtree not counted).
@@ -445,10 +448,17 @@ impl UploaderSession {
             .map_err(|e| SessionEnd::internal(e.to_string()))?;
         let target = checkpoint.checkpoint().size;
         if size > ours {
-            return Err(SessionEnd::internal(format!(
-                "{origin}: the parent holds {size} entries, this node only {ours}; \
-                 was this node restored from a backup? See docs/operations.md (restore)"
-            )));
+            // This node's copy is older than the parent's (a store restored from a backup):
+            // nothing of this log can be sent, but the other logs (the subtree's mirrors)
+            // still go up, so one restored node does not cut off everything below it.
+            tracing::error!(
+                origin = %origin,
+                parent = %self.parent,
+                "the parent holds {size} entries of {origin}, this node only {ours}; was this \
+                 node restored from a backup? See docs/operations.md (backup and restore)"
+            );
+            self.report.behind_parent.push((origin, size, ours));
+            return self.next_origin();
         }
         let our_root = store
             .root_at(&origin, size)
