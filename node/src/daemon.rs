@@ -45,6 +45,7 @@ use crate::sync::{
 };
 use crate::transport::tls::{client_config, server_config};
 use crate::transport::{PeerConnection, TlsError, Transport, TransportError};
+use crate::warm::ProofCacheWarmer;
 
 /// How long shutdown waits for HTTP requests in flight before dropping them.
 const HTTP_DRAIN: Duration = Duration::from_secs(30);
@@ -394,6 +395,7 @@ pub struct Daemon {
     http: JoinHandle<()>,
     serve: Option<JoinHandle<()>>,
     upstream: Option<JoinHandle<()>>,
+    warmer: Option<ProofCacheWarmer>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -433,6 +435,13 @@ impl Daemon {
                 path: db_path.clone(),
                 source,
             })?;
+        let warmer = match ProofCacheWarmer::start(Arc::clone(&store)) {
+            Ok(warmer) => Some(warmer),
+            Err(e) => {
+                tracing::warn!("proof cache not warmed: cannot start its thread: {e}");
+                None
+            }
+        };
         let sequencer = Arc::new(
             Sequencer::start(
                 Arc::clone(&store),
@@ -661,6 +670,7 @@ impl Daemon {
             http,
             serve: serve_task,
             upstream,
+            warmer,
         })
     }
 
@@ -705,6 +715,7 @@ impl Daemon {
             http,
             serve,
             upstream,
+            warmer,
             ..
         } = self;
         tracing::info!(origin, "shutting down");
@@ -729,6 +740,9 @@ impl Daemon {
         drop(ctx);
         stop_sequencer(sequencer).await;
         tracing::debug!("sequencer stopped");
+        if let Some(warmer) = warmer {
+            let _ = tokio::task::spawn_blocking(move || warmer.stop()).await;
+        }
         let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
         match flushed {
             Ok(Ok(())) => tracing::info!(origin, "stopped"),

@@ -12,3 +12,4 @@ pub mod health;
 pub mod sync;
 pub mod synthetic;
 pub mod transport;
+pub mod warm;
