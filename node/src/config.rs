@@ -148,10 +148,14 @@ impl Default for RawSequencer {
     }
 }
 
+/// Without an `[anchor]` table both triggers take their defaults; with one, a key left out
+/// switches that trigger off (so either can be disabled, but not both).
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 struct RawAnchor {
+    #[serde(default)]
     every_entries: Option<u64>,
+    #[serde(default)]
     every_ms: Option<u64>,
 }
 

@@ -725,3 +725,28 @@ fn an_operator_acknowledges_a_restored_store_and_the_refused_checkpoint_is_kept(
     assert_eq!(code, 1);
     assert!(err.contains("not refusing"), "{err}");
 }
+
+#[test]
+fn an_anchor_trigger_left_out_of_the_anchor_table_is_switched_off() {
+    let text = std::fs::read_to_string(example_path()).unwrap();
+    let table = "[anchor]\nevery_entries = 10000\nevery_ms = 10000\n";
+    assert!(text.contains(table), "the example's [anchor] table changed");
+    let path = example_path();
+
+    let only_time =
+        Config::parse(&text.replace(table, "[anchor]\nevery_ms = 5000\n"), &path).unwrap();
+    assert_eq!(only_time.anchor.every_entries, None);
+    assert_eq!(only_time.anchor.every, Some(Duration::from_millis(5_000)));
+
+    let defaults = Config::parse(&text.replace(table, ""), &path).unwrap();
+    assert_eq!(defaults.anchor.every_entries, Some(10_000));
+    assert_eq!(defaults.anchor.every, Some(Duration::from_millis(10_000)));
+
+    let error = Config::parse(&text.replace(table, "[anchor]\n"), &path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("anchor") && error.contains("neither"),
+        "{error}"
+    );
+}
