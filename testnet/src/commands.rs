@@ -136,7 +136,7 @@ async fn start_relay(dir: &Path, manifest: &mut Manifest) -> Result<(), TestnetE
             Err(e) if std::time::Instant::now() > deadline => return Err(e),
             Err(_) => {}
         }
-        if !process::is_running_with(pid, dir) {
+        if process::has_exited(pid) {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
             let lines: Vec<&str> = text.lines().collect();
             return Err(TestnetError::RelayDied {
@@ -295,7 +295,7 @@ pub fn down(dir: &Path) -> Result<(), TestnetError> {
 }
 
 /// `up` (default topology), 200 records/s for 20 s, the report once converged, the
-/// addresses; the federation is left running.
+/// addresses and the national node's dashboard; the federation is left running.
 pub async fn demo(dir: &Path) -> Result<(), TestnetError> {
     let manifest = up(dir, Topology::Default).await?;
     println!();
@@ -315,6 +315,14 @@ pub async fn demo(dir: &Path) -> Result<(), TestnetError> {
     println!("\nnodes (HTTP: department API /v1/..., /metrics, /healthz, /openapi.json):");
     for node in &manifest.nodes {
         println!("  {:<14} {:<24} {}", node.origin, node.url(""), node.name);
+    }
+    if let Some(root) = manifest.nodes.iter().find(|node| node.parent.is_none()) {
+        println!(
+            "\ndashboard (the whole tree's sync health): {}\n  every node serves its \
+             subtree's at /dashboard; `credx status --tree --node {}` prints it",
+            root.url("/dashboard"),
+            root.url("")
+        );
     }
     println!(
         "\ntokens: {}/tokens/<origin>.token; logs: {}/nodes/<origin>/node.log",

@@ -120,6 +120,19 @@ pub fn is_running(node: &NodeEntry, pid: u32) -> bool {
     is_running_with(pid, &node.config)
 }
 
+/// Whether the process `pid`, which this process just spawned, has exited (gone or a
+/// zombie). Unlike [`is_running_with`] it does not read the command line: right after
+/// `spawn` returns, the kernel may not have set up the new program's arguments yet, and an
+/// empty command line would read as "not running" (seen under load as a relay that "died"
+/// with an empty log).
+pub fn has_exited(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    stat.rsplit_once(')')
+        .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X']))
+}
+
 /// Whether `pid` is a live (not zombie) process with `marker` as one of its arguments.
 pub fn is_running_with(pid: u32, marker: &Path) -> bool {
     let proc_dir = PathBuf::from(format!("/proc/{pid}"));
@@ -199,7 +212,7 @@ pub async fn wait_healthy(
             if healthy {
                 break;
             }
-            if node.pid.is_some_and(|pid| !is_running(node, pid)) {
+            if node.pid.is_some_and(has_exited) {
                 return Err(TestnetError::Died {
                     origin: node.origin.clone(),
                     log: node.log.clone(),
