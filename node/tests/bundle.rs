@@ -172,6 +172,24 @@ async fn province_bundle_over_http_verifies_offline_and_tampering_is_named() {
     assert_eq!(status.total_records, 1);
     let policy = other_province_policy(&fed);
     verify_bundle(&bundle, &vkey, Some(&policy), now()).unwrap();
+    assert!(
+        bundle.entries.is_empty(),
+        "the public bundle carries no record bytes"
+    );
+    // The shared view adds the record behind the status, proven in its own log under the
+    // same quorum.
+    let (status, text) = get(&company_url, Some(&token)).await;
+    assert_eq!(status, 200, "{text}");
+    let shared = Bundle::parse(text.as_bytes()).unwrap();
+    let proven = verify_bundle(&shared, &vkey, Some(&policy), now()).unwrap();
+    assert_eq!(proven.entries.len(), 1);
+    assert_eq!(proven.entries[0].origin, PROVINCE);
+    let mut t = shared.clone();
+    t.entries[0].entry = t.anchor.entry.clone();
+    assert!(
+        verify_bundle(&t, &vkey, None, now()).is_err(),
+        "an entry swapped for another fails its tlog-proof"
+    );
     // Asked again while the status stands: the same cosigned proof, nothing appended.
     let size = province.store.log_size(PROVINCE).unwrap();
     let (status, text) = get(&company_url, None).await;
@@ -330,4 +348,41 @@ async fn county_names_the_ancestor_that_can_answer() {
         "{text}"
     );
     county.stop().await;
+}
+
+/// A county's record, mirrored by the province: the province's shared-view bundle carries
+/// it with a tlog-proof of the county's log, cosigned by the city, the province and the
+/// national node (the province holds all three after syncing up).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_province_proves_a_county_record_behind_a_status() {
+    let fed = TestFederation::three_level().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let national = TestNode::start(&fed, NATIONAL, &dir.path().join("national"), loopback()).await;
+    let mut province =
+        TestNode::start(&fed, PROVINCE, &dir.path().join("province"), loopback()).await;
+    let city = TestNode::start(&fed, CITY, &dir.path().join("city"), loopback()).await;
+    let county = TestNode::start(&fed, COUNTY, &dir.path().join("county"), loopback()).await;
+    county.submit(common::licences(COUNTY, "440106", 0, 3));
+    county.upload_to(&city).await.unwrap();
+    city.upload_to(&province).await.unwrap();
+    province.wait_indexed();
+    let (base, token) = serve_api(&mut province).await;
+    let subject = synthetic_uscc("91", "440106", 1).unwrap();
+    let url = format!("{base}/v1/subjects/{subject}/bundle");
+    // The status is anchored now; the national node's cosignatures (of the anchor and of
+    // the county's checkpoint) come with the province's next upload.
+    let (status, text) = get(&url, Some(&token)).await;
+    assert_eq!(status, 503, "{text}");
+    province.upload_to(&national).await.unwrap();
+    let (status, text) = get(&url, Some(&token)).await;
+    assert_eq!(status, 200, "{text}");
+    let bundle = Bundle::parse(text.as_bytes()).unwrap();
+    let vkey = fed.root().root_vkey();
+    let proven = verify_bundle(&bundle, &vkey, None, now()).unwrap();
+    assert_eq!(proven.entries.len(), 1, "{:?}", proven.entries);
+    assert_eq!(proven.entries[0].origin, COUNTY);
+    county.stop().await;
+    city.stop().await;
+    province.stop().await;
+    national.stop().await;
 }

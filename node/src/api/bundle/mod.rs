@@ -9,12 +9,14 @@
 //! * [`pending`]: proofs that had to wait for that quorum, kept per subject so the retry
 //!   after the next upload (and later requests) answer with them while the subject's status
 //!   has not changed.
+//! * [`entries`]: the entries behind the status with their tlog-proofs (shared view only).
 //! * [`route`]: `GET /v1/subjects/{code}/bundle`.
 //!
 //! [`bundle_for`] is the whole request without HTTP (benchmarks call it).
 
 pub mod anchor;
 pub mod cosigned;
+pub mod entries;
 pub mod pending;
 pub mod route;
 
@@ -38,6 +40,10 @@ pub enum BundleBuildError {
     Storage(#[from] StorageError),
     #[error("the node's log did not take the anchor entry: {0}")]
     Sequencer(StorageError),
+    /// The status names an entry this node does not hold as named (a store inconsistent
+    /// with its own status map): an internal error, never the caller's.
+    #[error("the status names entry {index} of {origin}, which this node does not hold with that leaf hash")]
+    EntryMissing { origin: String, index: u64 },
     /// Every try saw the status root change between reading the proof and anchoring it.
     #[error("the status map changed during each of {tries} anchoring attempts; the log is busy, retry later")]
     RootKeptMoving { tries: usize },
@@ -132,6 +138,22 @@ pub fn bundle_for(state: &ApiState, subject: &SubjectId) -> Result<Bundle, Bundl
     }
 }
 
+/// Adds the entries behind `bundle`'s status with their tlog-proofs ([`entries`]); for the
+/// shared view only. An absence bundle has none.
+pub fn add_entries(state: &ApiState, bundle: &mut Bundle) -> Result<(), BundleBuildError> {
+    let Some(text) = &bundle.status else {
+        return Ok(());
+    };
+    let shared = state.roster.as_ref().ok_or(BundleBuildError::NoRoster)?;
+    let roster = shared.current();
+    let bytes = credx_protocol::bundle::model::unb64("status", text)
+        .map_err(|e| BundleBuildError::encode("status", e))?;
+    let status = credx_protocol::statusmap::SubjectStatus::decode(&bytes)
+        .map_err(|e| BundleBuildError::encode("status", e))?;
+    bundle.entries = entries::prove_entries(state.store.as_ref(), &roster, &status)?;
+    Ok(())
+}
+
 /// The bundle document from a proven status and a checkpoint covering its anchor.
 pub fn assemble(
     store: &dyn Storage,
@@ -157,10 +179,9 @@ pub fn assemble(
             entry: b64(&proven.anchor.entry),
             tlog_proof: String::from_utf8_lossy(&tlog_proof.to_bytes()).into_owned(),
         },
-        // The entries behind the status are left out on purpose: a record's bytes carry
-        // every column, personal ID numbers included (legal representatives, natural
-        // persons), and cannot be masked without breaking their hash. The status names them
-        // by (origin, index, leaf hash); their proofs are a separate, authorised request.
+        // Left out here: a record's bytes carry every column, personal ID numbers included
+        // (legal representatives, natural persons), and cannot be masked without breaking
+        // their hash. The shared view adds them ([`add_entries`]).
         entries: Vec::new(),
         roster: String::from_utf8_lossy(&roster.signed().to_bytes()).into_owned(),
     })

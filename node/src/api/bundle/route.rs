@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use credx_protocol::entry::SubjectId;
 
-use super::{bundle_for, BundleBuildError};
+use super::{add_entries, bundle_for, BundleBuildError};
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::state::ApiState;
@@ -52,7 +52,7 @@ impl BundleRefusal {
                 B::NoRoster => ("no_roster", unavailable),
                 B::RosterExpired { .. } => ("roster_expired", unavailable),
                 B::NotInRoster { .. } => ("not_in_roster", unavailable),
-                B::Storage(_) | B::Cosignatures(_) => {
+                B::Storage(_) | B::Cosignatures(_) | B::EntryMissing { .. } => {
                     ("storage_error", StatusCode::INTERNAL_SERVER_ERROR)
                 }
                 B::Encode { .. } => ("internal_error", StatusCode::INTERNAL_SERVER_ERROR),
@@ -82,7 +82,10 @@ impl IntoResponse for BundleRefusal {
 /// under a status root anchored in this node's log, the anchor's tlog-proof against a
 /// checkpoint cosigned by every ancestor up to the national node, and the signed roster.
 /// Check it offline with `credx verify BUNDLE --root-vkey national.vkey`; it trusts
-/// nothing from this node. An unknown subject gets an absence proof.
+/// nothing from this node. An unknown subject gets an absence proof. In the shared view
+/// (a department token) the bundle also carries the entries behind the status, each with a
+/// tlog-proof against a checkpoint of its own log meeting the same quorum; the public bundle
+/// does not (record bytes hold personal ID numbers that cannot be masked).
 #[utoipa::path(
     get,
     path = "/v1/subjects/{code}/bundle",
@@ -119,7 +122,10 @@ pub(crate) async fn get_bundle(
         return Err(BundleRefusal::PersonNeedsSharedView);
     }
     let json = tokio::task::spawn_blocking(move || {
-        let bundle = bundle_for(&state, &subject)?;
+        let mut bundle = bundle_for(&state, &subject)?;
+        if view == View::Shared {
+            add_entries(&state, &mut bundle)?;
+        }
         bundle
             .to_json()
             .map_err(|e| BundleBuildError::encode("bundle", e).into())
