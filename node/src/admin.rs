@@ -6,8 +6,6 @@
 //! keeps the evidence and stores the operator's note beside it; acknowledging a restore keeps
 //! the refused checkpoint file and the note (see `SigningGuard::acknowledge_restore`).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use credx_protocol::note::SignedCheckpoint;
 use credx_storage::{
     EvidenceStore, ForkRecord, GuardState, LogRole, LogStore, RocksStorage, SigningGuard,
@@ -15,6 +13,7 @@ use credx_storage::{
 };
 
 use crate::config::{Config, ConfigError};
+use crate::sync::context::now_ms;
 
 /// Why an operator action failed.
 #[derive(Debug, thiserror::Error)]
@@ -109,11 +108,7 @@ pub fn acknowledge_restore(config: &Config, note: &str) -> Result<String, AdminE
             })
         }
     };
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0);
-    guard.acknowledge_restore(&store, note, now_ms)?;
+    guard.acknowledge_restore(&store, note, now_ms())?;
     Ok(reason)
 }
 

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -39,6 +39,7 @@ use tokio::task::JoinHandle;
 use crate::api::{ApiState, TokenStore};
 use crate::config::{Config, ConfigError, ParentConfig, SyncSettings};
 use crate::health::{certificate_expiry_ms, HealthBook, Outcome};
+use crate::sync::context::now_ms;
 use crate::sync::{
     serve, upload_on, RosterAuthorizer, SharedRoster, SyncContext, SyncFailure, SyncMetrics,
     Unacknowledged, UploadReport,
@@ -113,13 +114,6 @@ impl UpstreamStatus {
         }
         self.consecutive_failures.fetch_add(1, Ordering::Relaxed) + 1
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 fn gauge_value(value: u64) -> i64 {

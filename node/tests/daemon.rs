@@ -601,6 +601,28 @@ fn admin(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+fn clear_fork(config: &str, origin: &str, note: &str) -> (i32, String, String) {
+    admin(&[
+        "clear-fork",
+        "--config",
+        config,
+        "--origin",
+        origin,
+        "--note",
+        note,
+    ])
+}
+
+fn acknowledge_restore(config: &str, note: &str) -> (i32, String, String) {
+    admin(&["acknowledge-restore", "--config", config, "--note", note])
+}
+
+/// The action exited 1 with `reason` on stderr.
+fn assert_refused((code, _, err): (i32, String, String), reason: &str) {
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(reason), "{err}");
+}
+
 fn signed_checkpoint(config: &Config, size: u64, root_byte: u8) -> SignedCheckpoint {
     let credentials = NodeCredentials::load(&config.credentials_dir).unwrap();
     SignedCheckpoint::sign(
@@ -639,38 +661,13 @@ fn an_operator_lists_and_clears_fork_evidence_with_a_note() {
     );
 
     // A note is required, and a log without evidence has nothing to clear.
-    let (code, _, err) = admin(&[
-        "clear-fork",
-        "--config",
-        county_config,
-        "--origin",
-        CITY,
-        "--note",
-        " ",
-    ]);
-    assert_eq!(code, 1);
-    assert!(err.contains("operator note is required"), "{err}");
-    let (code, _, err) = admin(&[
-        "clear-fork",
-        "--config",
-        county_config,
-        "--origin",
-        COUNTY,
-        "--note",
-        "x",
-    ]);
-    assert_eq!(code, 1);
-    assert!(err.contains("nothing to clear"), "{err}");
+    assert_refused(
+        clear_fork(county_config, CITY, " "),
+        "operator note is required",
+    );
+    assert_refused(clear_fork(county_config, COUNTY, "x"), "nothing to clear");
 
-    let (code, out, err) = admin(&[
-        "clear-fork",
-        "--config",
-        county_config,
-        "--origin",
-        CITY,
-        "--note",
-        "ticket 1234",
-    ]);
+    let (code, out, err) = clear_fork(county_config, CITY, "ticket 1234");
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("1 fork record(s) cleared"), "{out}");
     let (_, out, _) = admin(&["forks", "--config", county_config]);
@@ -690,22 +687,11 @@ fn an_operator_acknowledges_a_restored_store_and_the_refused_checkpoint_is_kept(
     let file = checkpoint_file(&config.signing_dir, &config.origin);
     std::fs::write(&file, signed_checkpoint(&config, 5, 7).to_bytes()).unwrap();
 
-    let (code, _, err) = admin(&[
-        "acknowledge-restore",
-        "--config",
-        county_config,
-        "--note",
-        "",
-    ]);
-    assert_eq!(code, 1);
-    assert!(err.contains("operator note is required"), "{err}");
-    let (code, out, err) = admin(&[
-        "acknowledge-restore",
-        "--config",
-        county_config,
-        "--note",
-        "backup of 11-29, ticket 99",
-    ]);
+    assert_refused(
+        acknowledge_restore(county_config, ""),
+        "operator note is required",
+    );
+    let (code, out, err) = acknowledge_restore(county_config, "backup of 11-29, ticket 99");
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("restore acknowledged"), "{out}");
     assert!(!file.exists(), "the refused checkpoint file is moved aside");
@@ -715,15 +701,7 @@ fn an_operator_acknowledges_a_restored_store_and_the_refused_checkpoint_is_kept(
         .collect();
     assert!(kept.iter().any(|n| n.contains("refused")), "{kept:?}");
     // Nothing left to acknowledge.
-    let (code, _, err) = admin(&[
-        "acknowledge-restore",
-        "--config",
-        county_config,
-        "--note",
-        "again",
-    ]);
-    assert_eq!(code, 1);
-    assert!(err.contains("not refusing"), "{err}");
+    assert_refused(acknowledge_restore(county_config, "again"), "not refusing");
 }
 
 #[test]

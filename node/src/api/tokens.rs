@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::sync::context::now_ms;
+
 /// Prefix of every token, so a leaked token is recognisable in logs and secret scanners.
 pub const TOKEN_PREFIX: &str = "credx_";
 /// Version of the token file format this code reads and writes.
@@ -277,11 +279,4 @@ fn check_entry(entry: &TokenEntry) -> Result<(), TokenError> {
         }
     }
     Ok(())
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
