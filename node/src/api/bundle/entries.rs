@@ -6,7 +6,7 @@
 //! personal ID numbers included, and cannot be masked without breaking their hash. The
 //! public bundle carries the status and its proof only.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use credx_protocol::bundle::model::b64;
 use credx_protocol::bundle::ProvenEntry;
@@ -35,6 +35,7 @@ pub fn prove_entries(
         .map(|r| (r.origin.as_str(), r.index, r.leaf_hash))
         .collect();
     let mut proven = Vec::with_capacity(refs.len());
+    let mut caches: BTreeMap<&str, CosignedCache> = BTreeMap::new();
     for (origin, index, expected_leaf) in refs {
         let bytes = store
             .read_entries(origin, index, 1)?
@@ -50,9 +51,10 @@ pub fn prove_entries(
                 index,
             });
         }
-        // Checkpoints of other origins are looked up afresh: the cache holds one origin's.
-        let checkpoint =
-            cosigned_checkpoint(store, roster, origin, index, &CosignedCache::default())?;
+        // One cache per origin (a cache holds one origin's checkpoint): entries of the same
+        // log share the checkpoint, and its cosignatures are checked once.
+        let cache = caches.entry(origin).or_default();
+        let checkpoint = cosigned_checkpoint(store, roster, origin, index, cache)?;
         let proof = store.tlog_proof(origin, index, &checkpoint)?;
         proven.push(ProvenEntry {
             entry: b64(&bytes),
