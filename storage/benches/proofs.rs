@@ -20,7 +20,15 @@
 //!
 //! Overrides: `CREDX_BENCH_CACHE_MIB` (block cache, default the production 64 MiB),
 //! `CREDX_BENCH_PROOF_CACHE_MIB` (proof cache of upper tree levels, default the production
-//! 96 MiB; 0 turns it off, the engine as it was before the cache).
+//! 96 MiB; 0 turns it off, the engine as it was before the cache),
+//! `CREDX_BENCH_HASHES_CACHE_MIB` (a block cache of its own for the `hashes` CF, default 0 =
+//! shared), `CREDX_BENCH_MMAP_READS=1` (`StorageOptions::mmap_reads`; with no fixture dir it
+//! shows the peak RSS of building with mmap reads).
+//!
+//! `CREDX_BENCH_VARIANTS=1` adds, after those phases, an A/B comparison on the same fixture
+//! (rounds of baseline, mmap reads, a `hashes` block cache holding the whole CF: each
+//! reopened, warmed, and its RSS split into `RssAnon` / `RssFile`), preceded by the page-cache
+//! control on files that were just read whole; `CREDX_BENCH_VARIANTS=only` runs only that.
 //!
 //! The VM is shared: every percentile line is followed by the same percentiles over the
 //! samples that were neither preempted nor reading the device, and a control (a fixed
@@ -43,14 +51,36 @@ const BATCH: u64 = 4096;
 const ORIGIN: &str = "420281.credx";
 const SAMPLES: usize = 10_000;
 
-/// Peak resident set size of this process so far (`VmHWM`), in MiB.
-fn peak_rss_mib() -> f64 {
+/// A `/proc/self/status` field given in kB (`VmHWM`, `RssAnon`, `RssFile`), in MiB.
+fn status_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Peak resident set size of this process so far (`VmHWM`), in MiB.
+fn peak_rss_mib() -> f64 {
+    status_mib("VmHWM")
+}
+
+/// Current RSS split into anonymous (heap: caches, memtables) and file-backed (mapped SST
+/// pages, reclaimable) memory, plus the peak so far.
+fn rss_line() -> String {
+    format!(
+        "RssAnon {:.1} MiB, RssFile {:.1} MiB, VmHWM {:.1} MiB",
+        status_mib("RssAnon"),
+        status_mib("RssFile"),
+        peak_rss_mib()
+    )
+}
+
+/// The machine's load average (`/proc/loadavg`: 1, 5, 15 minutes).
+fn load() -> String {
+    let l = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
 }
 
 fn open(path: &Path, sync: bool) -> RocksStorage {
@@ -66,6 +96,11 @@ fn open(path: &Path, sync: bool) -> RocksStorage {
         sync_writes: sync,
         block_cache_bytes: mib("CREDX_BENCH_CACHE_MIB", defaults.block_cache_bytes),
         proof_cache_bytes: mib("CREDX_BENCH_PROOF_CACHE_MIB", defaults.proof_cache_bytes),
+        hashes_block_cache_bytes: mib(
+            "CREDX_BENCH_HASHES_CACHE_MIB",
+            defaults.hashes_block_cache_bytes,
+        ),
+        mmap_reads: std::env::var_os("CREDX_BENCH_MMAP_READS").is_some(),
         ..defaults
     };
     RocksStorage::open(path, &opts).unwrap()
@@ -394,6 +429,127 @@ fn page_cache_control(store: &RocksStorage) {
     );
 }
 
+/// Reads every `hashes` CF file once from start to end (so its pages are in the OS page
+/// cache and were touched recently), then runs [`page_cache_control`]. Also prints the
+/// files, for `scripts/pread_stalls.py`.
+fn warm_page_cache_control(store: &RocksStorage) {
+    let files = store.hashes_cf_files().unwrap();
+    let t = Instant::now();
+    let bytes: usize = files
+        .iter()
+        .map(|p| std::fs::read(p).map_or(0, |b| b.len()))
+        .sum();
+    println!(
+        "hashes CF files ({} files, {:.0} MB read once in {:.1} s): {}",
+        files.len(),
+        bytes as f64 / 1e6,
+        t.elapsed().as_secs_f64(),
+        files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    page_cache_control(store);
+}
+
+/// One engine configuration compared by [`variants`].
+struct Variant {
+    name: &'static str,
+    mmap_reads: bool,
+    /// A block cache of its own for the `hashes` CF large enough for all of it.
+    whole_hashes_cache: bool,
+}
+
+/// Rounds of the A/B comparison in [`variants`].
+const VARIANT_ROUNDS: usize = 3;
+
+/// A/B comparison of engine configurations on the same fixture, one after the other in one
+/// process, in [`VARIANT_ROUNDS`] rounds of baseline / mmap / whole-CF cache (so a change of
+/// the machine's load shows as a change between rounds, not as a difference of variants):
+/// each variant reopens the store, warms the proof cache, reads the whole `hashes` CF once
+/// (fills its own block cache, or maps every page), then measures 2 × `SAMPLES` inclusion
+/// proofs (and, in the first round, the perf context) and prints RSS split into anonymous
+/// and file-backed memory.
+fn variants(dir: &Path, n: u64) {
+    let probe = open(dir, false);
+    let cf_bytes: usize = probe
+        .hashes_cf_property("rocksdb.total-sst-files-size")
+        .unwrap()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    println!("variants at {n}: load {}, {}", load(), rss_line());
+    warm_page_cache_control(&probe);
+    drop(probe);
+    // The LRU cache charges each block's memory plus its handle, and its shards fill
+    // unevenly: 1.25× the CF plus 64 MiB holds all of it.
+    let whole = cf_bytes + cf_bytes / 4 + (64 << 20);
+    let list = [
+        Variant {
+            name: "baseline (defaults)",
+            mmap_reads: false,
+            whole_hashes_cache: false,
+        },
+        Variant {
+            name: "mmap reads",
+            mmap_reads: true,
+            whole_hashes_cache: false,
+        },
+        Variant {
+            name: "hashes CF block cache for the whole CF",
+            mmap_reads: false,
+            whole_hashes_cache: true,
+        },
+    ];
+    for (round, v) in (0..VARIANT_ROUNDS).flat_map(|r| list.iter().map(move |v| (r, v))) {
+        let opts = StorageOptions {
+            sync_writes: false,
+            mmap_reads: v.mmap_reads,
+            hashes_block_cache_bytes: if v.whole_hashes_cache { whole } else { 0 },
+            ..StorageOptions::default()
+        };
+        let label = format!("{}, round {}, at {n}", v.name, round + 1);
+        println!("{label}: load before {}, {}", load(), rss_line());
+        let store = RocksStorage::open(dir, &opts).unwrap();
+        let t = Instant::now();
+        store.warm_proof_cache(ORIGIN).unwrap();
+        let warm = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let (keys, bytes) = store.read_whole_hashes_cf().unwrap();
+        println!(
+            "{label}: proof cache warmed in {warm:.1} s; whole hashes CF read once ({keys} keys, \
+             {:.0} MB) in {:.1} s; hashes block cache {} MiB; {}",
+            bytes as f64 / 1e6,
+            t.elapsed().as_secs_f64(),
+            opts.hashes_block_cache_bytes >> 20,
+            rss_line()
+        );
+        let mut rng = rand::thread_rng();
+        let mut incl = Vec::with_capacity(2 * SAMPLES);
+        for _ in 0..2 * SAMPLES {
+            let index = rng.gen_range(0..n);
+            let before = Disturbance::now();
+            let t = Instant::now();
+            std::hint::black_box(store.inclusion_proof(ORIGIN, index, n).unwrap());
+            let elapsed = t.elapsed();
+            incl.push((elapsed, before, Disturbance::now()));
+        }
+        percentiles_split(&format!("inclusion proof, {label}"), &incl);
+        if round == 0 {
+            trace_proofs(&store, n, &label);
+        }
+        for property in ["rocksdb.block-cache-usage", "rocksdb.block-cache-capacity"] {
+            let value = store
+                .hashes_cf_property(property)
+                .unwrap()
+                .unwrap_or_default();
+            println!("{label}: hashes CF {property}: {}", value.trim_end());
+        }
+        println!("{label}: load after {}, {}", load(), rss_line());
+    }
+    control_samples();
+}
+
 /// The `hashes` CF as RocksDB sees it: levels, size, block-cache use.
 fn print_hashes_cf(store: &RocksStorage) {
     for property in [
@@ -419,6 +575,12 @@ fn run(c: &mut Criterion, n: u64, name: &str) {
         Err(_) => tmp.path().to_path_buf(),
     };
     let store = fixture(&dir, n);
+    let only_variants = std::env::var("CREDX_BENCH_VARIANTS").is_ok_and(|v| v == "only");
+    if only_variants {
+        drop(store);
+        variants(&dir, n);
+        return;
+    }
     control_samples();
     sample_proofs(&store, n, "proof cache as left by build/open");
     let t = Instant::now();
@@ -458,6 +620,10 @@ fn run(c: &mut Criterion, n: u64, name: &str) {
         disk as f64 / n as f64,
         peak_rss_mib()
     );
+    if std::env::var_os("CREDX_BENCH_VARIANTS").is_some() {
+        drop(store);
+        variants(&dir, n);
+    }
 }
 
 fn walk_size(dir: &Path) -> u64 {

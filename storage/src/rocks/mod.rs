@@ -30,7 +30,8 @@
 //!
 //! # Memory
 //!
-//! RSS is bounded whatever the log size: one shared LRU block cache (default 64 MiB) that
+//! RSS is bounded whatever the log size (with the default options: `mmap_reads` and
+//! `hashes_block_cache_bytes` trade memory for proof latency): one shared LRU block cache (default 64 MiB) that
 //! also holds index and filter blocks (`cache_index_and_filter_blocks`), a global memtable
 //! budget (`db_write_buffer_size`, default 128 MiB), a bounded number of open files, and the
 //! proof cache of upper tree levels (default 96 MiB for all logs together, see
@@ -132,6 +133,17 @@ pub struct StorageOptions {
     /// proof reads its 3 lowest siblings (one 4 KiB block, rarely two) in one `multi_get`
     /// instead of ~24 scattered hashes. 0 turns the cache off.
     pub proof_cache_bytes: usize,
+    /// Read SST files through memory mappings (RocksDB `allow_mmap_reads`, database-wide)
+    /// instead of `pread` into the block cache's buffers: a block that is not in the block
+    /// cache is then read from the mapping (a page-table hit, or a minor fault the first
+    /// time) rather than by a syscall and a copy. The mapped pages count as file-backed
+    /// RSS (`RssFile`, reclaimable page cache), up to the size of every SST file read, so
+    /// the default is off; see docs/performance.md, "Inclusion-proof tail at 10^7".
+    pub mmap_reads: bool,
+    /// A block cache of its own for the `hashes` CF, in bytes; 0 (the default) shares the
+    /// `block_cache_bytes` cache with every other CF. Sized to the whole CF (~1 GB at 10^7
+    /// entries) it keeps every proof's reads in process memory, at that RSS cost.
+    pub hashes_block_cache_bytes: usize,
 }
 
 impl Default for StorageOptions {
@@ -144,6 +156,8 @@ impl Default for StorageOptions {
             max_open_files: 512,
             sync_writes: true,
             proof_cache_bytes: 96 << 20,
+            mmap_reads: false,
+            hashes_block_cache_bytes: 0,
         }
     }
 }
@@ -208,13 +222,19 @@ impl RocksStorage {
     /// registry, the status root and the set of frozen origins.
     pub fn open(path: impl AsRef<Path>, options: &StorageOptions) -> Result<RocksStorage> {
         let cache = Cache::new_lru_cache(options.block_cache_bytes);
+        let hashes_cache = (options.hashes_block_cache_bytes > 0)
+            .then(|| Cache::new_lru_cache(options.hashes_block_cache_bytes));
         let db_opts = db_options(options);
         let cfs = ALL_CFS
             .iter()
             .map(|name| {
+                let cache = match &hashes_cache {
+                    Some(own) if *name == CF_HASHES => own,
+                    _ => &cache,
+                };
                 Ok(ColumnFamilyDescriptor::new(
                     *name,
-                    cf_options(name, options, &cache)?,
+                    cf_options(name, options, cache)?,
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -589,6 +609,7 @@ fn db_options(o: &StorageOptions) -> Options {
     opts.set_wal_bytes_per_sync(1 << 20);
     // Detect corruption early (checksums on every read of a block are the default).
     opts.set_paranoid_checks(true);
+    opts.set_allow_mmap_reads(o.mmap_reads);
     opts
 }
 
