@@ -30,13 +30,13 @@
 //!
 //! # Memory
 //!
-//! RSS is bounded whatever the log size (with the default options: `mmap_reads` and
-//! `hashes_block_cache_bytes` trade memory for proof latency): one shared LRU block cache (default 64 MiB) that
-//! also holds index and filter blocks (`cache_index_and_filter_blocks`), a global memtable
-//! budget (`db_write_buffer_size`, default 128 MiB), a bounded number of open files, and the
-//! proof cache of upper tree levels (default 96 MiB for all logs together, see
-//! [`upper_hashes`]). No code path materialises a tree: roots and proofs read O(log n)
-//! stored hashes.
+//! With the default options RSS is bounded whatever the log size (`mmap_reads` and
+//! `hashes_block_cache_bytes` trade that bound for proof latency, see their docs): one
+//! shared LRU block cache (default 64 MiB) that also holds index and filter blocks
+//! (`cache_index_and_filter_blocks`), a global memtable budget (`db_write_buffer_size`,
+//! default 128 MiB), a bounded number of open files, and the proof cache of upper tree
+//! levels (default 96 MiB for all logs together, see [`upper_hashes`]). No code path
+//! materialises a tree: roots and proofs read O(log n) stored hashes.
 
 mod checkpoints;
 mod cursors;
