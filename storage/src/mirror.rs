@@ -26,8 +26,9 @@ use crate::api::{
     MAX_READ_ENTRIES,
 };
 use crate::error::{Result, StorageError};
+use crate::planned_append::planned_entries;
 use crate::planner::EntryPlanner;
-use crate::sequencer::{BatchPlanner, PlanView, PlannedEntry};
+use crate::sequencer::{BatchPlanner, PlanView};
 
 /// How often an index write is re-planned after another log's write moved the status map.
 const STATUS_RETRIES: usize = 8;
@@ -177,14 +178,7 @@ pub fn index_mirror(store: &dyn Storage, origin: &str, max_entries: u64) -> Resu
     let to = from + entries.len() as u64;
     let planner = EntryPlanner::new(origin);
     let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
-    let planned: Vec<PlannedEntry<'_>> = entries
-        .iter()
-        .zip(&leaves)
-        .map(|(bytes, leaf)| PlannedEntry {
-            bytes,
-            leaf_hash: *leaf,
-        })
-        .collect();
+    let planned = planned_entries(&entries, &leaves);
     let mut attempt = 0;
     loop {
         let plan = planner

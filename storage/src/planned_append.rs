@@ -15,6 +15,21 @@ use crate::sequencer::{BatchPlanner, PlanView, PlannedEntry};
 /// How often a batch is re-planned after losing a status-map race.
 const STATUS_RETRIES: usize = 8;
 
+/// The planner's view of `entries` with their leaf hashes.
+pub(crate) fn planned_entries<'a>(
+    entries: &'a [Vec<u8>],
+    leaves: &[Hash],
+) -> Vec<PlannedEntry<'a>> {
+    entries
+        .iter()
+        .zip(leaves)
+        .map(|(bytes, leaf)| PlannedEntry {
+            bytes,
+            leaf_hash: *leaf,
+        })
+        .collect()
+}
+
 /// Plans `entries` (to get indexes `size..`) with `planner` and appends them to `origin`
 /// with the planned index rows and status changes, `expected_root` and `cursor`.
 pub(crate) fn plan_and_append(
@@ -29,14 +44,7 @@ pub(crate) fn plan_and_append(
     let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
     let mut attempt = 0;
     loop {
-        let planned: Vec<PlannedEntry<'_>> = entries
-            .iter()
-            .zip(&leaves)
-            .map(|(bytes, leaf)| PlannedEntry {
-                bytes,
-                leaf_hash: *leaf,
-            })
-            .collect();
+        let planned = planned_entries(&entries, &leaves);
         let plan = planner
             .plan(&planned, size, &PlanView::new(store))
             .map_err(|reason| StorageError::Planner {

@@ -45,7 +45,14 @@ impl BatchPlanner for EntryPlanner {
         view: &PlanView<'_>,
     ) -> Result<Plan, String> {
         let mut plan = Plan::default();
-        let mut statuses: HashMap<Hash, Option<SubjectStatus>> = HashMap::new();
+        plan.index.subjects.reserve(entries.len());
+        plan.index.business_keys.reserve(entries.len());
+        // The status of every subject the batch touches, after its latest entry so far.
+        // Only the last one is encoded and handed on: a later entry of the same subject
+        // supersedes the earlier ones, in the status map as in the write batch.
+        let mut statuses: HashMap<Hash, SubjectStatus> = HashMap::with_capacity(entries.len());
+        // Subjects in the order the batch first touched them (a deterministic plan).
+        let mut touched: Vec<(Hash, String)> = Vec::new();
         for (offset, planned) in entries.iter().enumerate() {
             let index = start_index + offset as u64;
             let entry = Entry::decode(planned.bytes)
@@ -70,43 +77,55 @@ impl BatchPlanner for EntryPlanner {
             let Some(subject) = &entry.subject else {
                 continue;
             };
-            plan.index.subjects.push(SubjectIndexUpdate {
-                subject_key: subject.index_key(),
-                location: location.clone(),
-            });
-
+            let subject_key = subject.index_key();
             let map_key = subject.map_key();
-            let before = match statuses.get(&map_key) {
-                Some(status) => status.clone(),
-                None => view
-                    .subject_status(&map_key)
-                    .map_err(|e| e.to_string())?
-                    .map(|bytes| SubjectStatus::decode(&bytes))
-                    .transpose()
-                    .map_err(|e| format!("stored status of {}: {e}", subject.index_key()))?,
+            let before = match statuses.remove(&map_key) {
+                Some(status) => Some(status),
+                None => {
+                    let stored = view
+                        .subject_status(&map_key)
+                        .map_err(|e| e.to_string())?
+                        .map(|bytes| SubjectStatus::decode(&bytes))
+                        .transpose()
+                        .map_err(|e| format!("stored status of {subject_key}: {e}"))?;
+                    touched.push((map_key, subject_key.clone()));
+                    stored
+                }
             };
+            let listed_before = before.as_ref().is_some_and(|s| !s.listings.is_empty());
+            let listings_before = before.as_ref().map(listing_entries).unwrap_or_default();
             let at = EntryRef {
                 origin: self.origin.clone(),
                 index,
                 leaf_hash: planned.leaf_hash,
             };
-            let Some(after) = apply_entry(before.clone(), &entry, &at) else {
-                continue;
-            };
+            // `apply_entry` gives a status for every entry that names a subject.
+            let after = apply_entry(before, &entry, &at).ok_or_else(|| {
+                format!("{} entry {index}: no status for its subject", self.origin)
+            })?;
             let list_rows_before = plan.index.lists.len();
-            list_changes(&mut plan, &subject.index_key(), before.as_ref(), &after);
-            let listed_before = before.as_ref().is_some_and(|s| !s.listings.is_empty());
+            list_changes(&mut plan, &subject_key, &listings_before, &after);
             if !always_in_feed
                 && (plan.index.lists.len() > list_rows_before
                     || (listed_before && is_lifecycle(&entry.event)))
             {
                 plan.index.feed.push(location.clone());
             }
-            let encoded = after
+            plan.index.subjects.push(SubjectIndexUpdate {
+                subject_key,
+                location,
+            });
+            statuses.insert(map_key, after);
+        }
+        plan.status.reserve(touched.len());
+        for (map_key, subject_key) in touched {
+            let Some(status) = statuses.get(&map_key) else {
+                continue;
+            };
+            let encoded = status
                 .encode()
-                .map_err(|e| format!("status of {}: {e}", subject.index_key()))?;
+                .map_err(|e| format!("status of {subject_key}: {e}"))?;
             plan.status.push((map_key, Some(encoded)));
-            statuses.insert(map_key, Some(after));
         }
         Ok(plan)
     }
@@ -196,22 +215,27 @@ fn is_lifecycle(event: &Event) -> bool {
     )
 }
 
+/// The listings of a status, by list kind.
+fn listing_entries(status: &SubjectStatus) -> HashMap<String, EntryRef> {
+    status
+        .listings
+        .iter()
+        .map(|l| (l.list_kind.clone(), l.entry.clone()))
+        .collect()
+}
+
 /// List membership follows the status: a list the subject is on after the entry and was
 /// not on before is an addition; the reverse is a removal.
 fn list_changes(
     plan: &mut Plan,
     member: &str,
-    before: Option<&SubjectStatus>,
+    old: &HashMap<String, EntryRef>,
     after: &SubjectStatus,
 ) {
-    let kinds = |s: &SubjectStatus| {
-        s.listings
-            .iter()
-            .map(|l| (l.list_kind.clone(), l.entry.clone()))
-            .collect::<HashMap<_, _>>()
-    };
-    let old = before.map(kinds).unwrap_or_default();
-    let new = kinds(after);
+    if old.is_empty() && after.listings.is_empty() {
+        return;
+    }
+    let new = listing_entries(after);
     for (kind, entry) in &new {
         if old.get(kind) != Some(entry) {
             plan.index.lists.push(ListUpdate {

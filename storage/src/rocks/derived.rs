@@ -19,6 +19,31 @@ fn indexed_key(id: super::keys::OriginId) -> Vec<u8> {
     key
 }
 
+/// About how many bytes the write batch of a derived range takes (rows of ~100 bytes for
+/// the index, exact sizes for the status map).
+fn derived_bytes(index: &IndexUpdates, status: Option<&StatusWrite>) -> usize {
+    const ROW: usize = 100;
+    let rows = index.subjects.len()
+        + index.business_keys.len()
+        + index.lists.len()
+        + index.cases.len()
+        + index.feed.len();
+    let status_bytes = status.map_or(0, |s| {
+        let nodes: usize = s
+            .node_writes
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 8)
+            .sum();
+        let values: usize = s
+            .values
+            .iter()
+            .map(|(_, v)| 40 + v.as_ref().map_or(0, Vec::len))
+            .sum();
+        nodes + values + s.node_deletes.len() * 40
+    });
+    (rows + 4) * ROW + status_bytes
+}
+
 impl RocksStorage {
     pub(crate) fn indexed_size_of(&self, origin: &str) -> Result<u64> {
         let state = self.log_state(origin)?;
@@ -63,7 +88,8 @@ impl RocksStorage {
                 ),
             });
         }
-        let mut wb = WriteBatch::default();
+        // Sized up front: a batch of thousands of rows otherwise grows by repeated copies.
+        let mut wb = WriteBatch::with_capacity_bytes(derived_bytes(index, status));
         self.put_index_updates(&mut wb, index)?;
         wb.put_cf(self.cf(CF_LOGS)?, indexed_key(state.id), to.to_be_bytes());
         self.commit_with_feed_and_status("index mirror range", wb, &index.feed, status)

@@ -148,27 +148,32 @@ impl RocksStorage {
         if updates.is_empty() {
             return Ok(());
         }
+        // Rows of one batch almost always name one log: resolve its id once, not per row.
+        let mut ids = OriginIds::default();
         let subjects = self.cf(CF_SUBJECT_INDEX)?;
+        let mut key = Vec::new();
         for u in &updates.subjects {
-            let mut key = str_prefix(&u.subject_key)?;
-            key.extend_from_slice(&self.location_bytes(&u.location)?);
-            wb.put_cf(subjects, key, b"");
+            key.clear();
+            push_str(&mut key, &u.subject_key)?;
+            key.extend_from_slice(&ids.location_bytes(self, &u.location)?);
+            wb.put_cf(subjects, &key, b"");
         }
         let business = self.cf(CF_BUSINESS_INDEX)?;
         for u in &updates.business_keys {
             wb.put_cf(
                 business,
                 u.business_key.as_bytes(),
-                self.location_bytes(&u.location)?,
+                ids.location_bytes(self, &u.location)?,
             );
         }
         let lists = self.cf(CF_LIST_INDEX)?;
         for u in &updates.lists {
-            let mut key = str_prefix(&u.list_kind)?;
+            key.clear();
+            push_str(&mut key, &u.list_kind)?;
             key.extend_from_slice(u.member.as_bytes());
             match &u.entry {
-                Some(loc) => wb.put_cf(lists, key, self.location_bytes(loc)?),
-                None => wb.delete_cf(lists, key),
+                Some(loc) => wb.put_cf(lists, &key, ids.location_bytes(self, loc)?),
+                None => wb.delete_cf(lists, &key),
             }
         }
         self.put_case_rows(wb, &updates.cases)
@@ -200,6 +205,26 @@ impl RocksStorage {
             rows.push((k, v));
         }
         Ok(rows)
+    }
+}
+
+/// The last origin resolved to its id while writing index rows.
+#[derive(Default)]
+struct OriginIds {
+    last: Option<(String, super::keys::OriginId)>,
+}
+
+impl OriginIds {
+    fn location_bytes(&mut self, store: &RocksStorage, loc: &EntryLocation) -> Result<[u8; 12]> {
+        let id = match &self.last {
+            Some((origin, id)) if *origin == loc.origin => *id,
+            _ => {
+                let id = store.log_state(&loc.origin)?.id;
+                self.last = Some((loc.origin.clone(), id));
+                id
+            }
+        };
+        Ok(origin_u64(id, loc.index))
     }
 }
 
