@@ -379,6 +379,61 @@ async fn a_forked_child_is_rejected_with_evidence_and_the_origin_frozen() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fork_found_while_deltas_are_pipelined_is_refused_once_and_the_session_goes_on() {
+    let fed = TestFederation::three_level().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let limits = SyncLimits {
+        max_delta_entries: 1_000,
+        ..SyncLimits::default()
+    };
+    let start = |name: &'static str, origin: &'static str| {
+        let path = dir.path().join(name);
+        let (fed, limits) = (&fed, limits.clone());
+        async move { TestNode::start_with(fed, fed, origin, &path, loopback(), limits).await }
+    };
+    let city = start("city", CITY).await;
+    let county = start("county", COUNTY).await;
+    county.submit(licences(COUNTY, COUNTY_DIVISION, 0, 100));
+    county.upload_to(&city).await.unwrap();
+    let size = city.size(COUNTY);
+
+    // Another history under the county's key, signed in four checkpoints: the child sends
+    // the first delta and pipelines the second behind it.
+    let forked = start("forked", COUNTY).await;
+    for chunk in 0..4 {
+        forked.submit(licences(
+            COUNTY,
+            COUNTY_DIVISION,
+            5_000 + chunk * 500,
+            5_000 + (chunk + 1) * 500,
+        ));
+    }
+    let report = forked.upload_to(&city).await.unwrap();
+    assert_eq!(report.refused.len(), 1, "{report:?}");
+    assert_eq!(report.refused[0].1, ErrorCode::InconsistentCheckpoint);
+    assert!(
+        report.entries_sent > 1_000,
+        "a second delta was pipelined: {report:?}"
+    );
+    assert!(city.store.is_frozen(COUNTY).unwrap());
+    assert_eq!(city.store.forks(COUNTY).unwrap().len(), 1);
+    assert_eq!(
+        city.size(COUNTY),
+        size,
+        "nothing of either delta was stored"
+    );
+
+    // The session ended cleanly, so the next one is a normal one too.
+    let again = forked.upload_to(&city).await.unwrap();
+    assert_eq!(again.refused[0].1, ErrorCode::OriginFrozen);
+    assert_eq!(city.size(COUNTY), size);
+
+    forked.stop().await;
+    city.stop().await;
+    county.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entries_outside_the_childs_jurisdiction_end_the_session_and_change_nothing() {
     let fed = TestFederation::three_level().unwrap();
     let dir = tempfile::tempdir().unwrap();

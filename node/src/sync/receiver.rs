@@ -9,6 +9,10 @@
 //!     |                   Ready --FeedRequest--> FeedPage (list feed, with proofs)
 //! ```
 //!
+//! Messages are handled strictly in order, so a child may send the next delta of an origin
+//! (its `OfferLog`, proof and entries) before this end has accepted the one before; the
+//! offer is answered when that one is written and cosigned.
+//!
 //! Per origin, a refusal that concerns only that origin (frozen after a fork, a fork just
 //! found) is answered with `Rejected` and the session goes on with the next offer. Anything
 //! that shows the child is faulty or hostile (bad signature, entry outside its
@@ -60,8 +64,9 @@ enum Phase {
         entries: Vec<Vec<u8>>,
         bytes: usize,
     },
-    /// A delta of `origin` was refused as a fork while the child may still be sending its
-    /// entries (it sends proof and entries without waiting): drop them, then go on.
+    /// A delta of `origin` was refused (a fork, or the origin is frozen) while the child may
+    /// still be sending its proof and entries (it sends them without waiting, and may
+    /// pipeline the next delta of the origin behind them): drop them, then go on.
     Discarding {
         origin: String,
     },
@@ -151,9 +156,11 @@ impl ReceiverSession {
                 Phase::Ready | Phase::Offered { .. } | Phase::Discarding { .. },
                 Message::OfferLog { origin, checkpoint },
             ) => self.offer(origin, &checkpoint),
-            (Phase::Discarding { origin }, Message::PushEntries { origin: at, .. })
-                if at == origin =>
-            {
+            (
+                Phase::Discarding { origin },
+                Message::PushEntries { origin: at, .. }
+                | Message::ConsistencyProof { origin: at, .. },
+            ) if at == origin => {
                 self.phase = Phase::Discarding { origin };
                 Ok(Vec::new())
             }
@@ -315,7 +322,11 @@ impl ReceiverSession {
             .is_frozen(&origin)
             .map_err(|e| SessionEnd::internal(e.to_string()))?
         {
-            self.phase = Phase::Ready;
+            // The child may have sent this delta's proof and entries behind the offer
+            // (pipelined after an earlier delta of the origin): drop them.
+            self.phase = Phase::Discarding {
+                origin: origin.clone(),
+            };
             self.ctx.metrics.rejected("origin_frozen");
             return Ok(vec![Message::Rejected {
                 origin: origin.clone(),

@@ -6,16 +6,26 @@
 //! start: Hello
 //! AwaitHelloAck --HelloAck--> next origin: OfferLog(latest checkpoint)
 //! Offered --CursorIs--> [re-offer a nearer checkpoint if the delta would be too big]
-//!                       ConsistencyProof + PushEntries...       --> AwaitAccepted
-//! AwaitAccepted --Accepted--> store cosignature; same origin again if behind, else next
+//!                       ConsistencyProof + PushEntries...
+//!                       [+ the next delta: OfferLog + ConsistencyProof + PushEntries...]
+//!                                                                --> AwaitAccepted
+//! AwaitAccepted --CursorIs (of a delta sent ahead)--> check it starts where we said
+//! AwaitAccepted --Accepted--> store cosignature; send the delta after the ones in flight;
+//!                             none in flight: same origin again if behind, else next
 //! no origin left: FeedRequest{after: our position in the parent's feed}
 //! AwaitFeed --FeedPage--> verify every item, store, advance; more pages, then
 //!     [health reports due: HealthReports (own + subtree) --HealthAck--> next chunk]
 //!     Goodbye{None}
 //! ```
 //!
-//! It starts every delta from the parent's cursor (`CursorIs`), so nothing the parent has
-//! verified and stored is ever sent again.
+//! It starts the first delta of each origin from the parent's cursor (`CursorIs`), so
+//! nothing the parent has verified and stored is ever sent again. Later deltas of the same
+//! origin are pipelined: up to [`PIPELINE_DEPTH`] deltas are unacknowledged at once, each
+//! starting where the one before ends, so this node reads and sends delta k+1 while the
+//! parent verifies, writes and cosigns delta k (the parent handles messages in order, so
+//! it sees delta k+1 only after it has accepted delta k). If the parent refuses a delta
+//! (fork, frozen origin) it refuses each one sent after it too; those answers are expected
+//! and skipped.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -32,24 +42,36 @@ use super::error::SessionEnd;
 use super::feed::verify_page;
 use super::metrics::{is_verification_failure, SyncMetrics};
 
+/// Most deltas of one origin sent and not yet accepted. Two keep both ends busy (the
+/// parent verifies and writes one while this node reads and sends the next); more would
+/// only hold more entries in memory, since the parent handles deltas one at a time.
+pub const PIPELINE_DEPTH: usize = 2;
+
 /// Ranges sent to the parent and not yet acknowledged, per origin. Kept across sessions
 /// (in memory, per process) to count entries sent twice.
 #[derive(Debug, Default)]
 pub struct Unacknowledged {
+    /// Per origin, the span from the oldest unacknowledged entry sent to the end of the
+    /// newest delta sent (pipelined deltas are contiguous).
     ranges: Mutex<HashMap<String, (u64, u64)>>,
 }
 
 impl Unacknowledged {
+    /// Records `start..end` as sent; returns how many of its entries were sent before and
+    /// not acknowledged (an earlier session ended between sending and the parent's answer).
     fn sent(&self, origin: &str, start: u64, end: u64) -> u64 {
         let mut ranges = match self.ranges.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let overlap = match ranges.get(origin) {
-            Some(&(s, e)) => e.min(end).saturating_sub(s.max(start)),
-            None => 0,
+        let (overlap, span) = match ranges.get(origin) {
+            Some(&(s, e)) => (
+                e.min(end).saturating_sub(s.max(start)),
+                (s.min(start), e.max(end)),
+            ),
+            None => (0, (start, end)),
         };
-        ranges.insert(origin.to_owned(), (start, end));
+        ranges.insert(origin.to_owned(), span);
         overlap
     }
 
@@ -58,10 +80,34 @@ impl Unacknowledged {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if ranges.get(origin).is_some_and(|&(_, end)| end <= size) {
-            ranges.remove(origin);
+        match ranges.get_mut(origin) {
+            Some(&mut (_, end)) if end <= size => {
+                ranges.remove(origin);
+            }
+            Some(span) => span.0 = span.0.max(size),
+            None => {}
         }
     }
+}
+
+/// A delta sent to the parent and not yet accepted.
+#[derive(Debug)]
+struct InFlight {
+    checkpoint: SignedCheckpoint,
+    /// Where it starts: the parent's cursor for the first delta of an origin, the end of
+    /// the delta before it for a pipelined one.
+    from: u64,
+    /// Sent ahead with its own `OfferLog`: the parent's `CursorIs` for it is still due.
+    cursor_due: bool,
+}
+
+/// The messages of one delta, or the reason it cannot be sent as one.
+enum DeltaMessages {
+    /// `ConsistencyProof` and the `PushEntries` frames.
+    Ready(Vec<Message>),
+    /// Its entries exceed the byte limit of a delta; this nearer checkpoint ends a smaller
+    /// one.
+    TooBig(SignedCheckpoint),
 }
 
 /// What a session did, for logs and tests.
@@ -88,9 +134,10 @@ enum Phase {
         /// The offer is already the nearest checkpoint within the delta limits.
         narrowed: bool,
     },
+    /// Deltas of `origin` sent, oldest first (never empty).
     AwaitAccepted {
         origin: String,
-        checkpoint: SignedCheckpoint,
+        in_flight: VecDeque<InFlight>,
     },
     /// Pulling the parent's list feed from this position.
     AwaitFeed {
@@ -112,6 +159,13 @@ pub struct UploaderSession {
     origins: VecDeque<String>,
     phase: Phase,
     report: UploadReport,
+    /// Refusals still due for deltas sent ahead of one the parent refused: the parent
+    /// refuses each of them as well (the origin is frozen), and they change nothing more.
+    refusals_due: HashMap<String, usize>,
+    /// How far the current origin goes up in this session: its latest signed checkpoint
+    /// when it was first offered. Checkpoints signed meanwhile wait for the next session,
+    /// so one busy origin cannot hold the session and starve the others.
+    goal: u64,
 }
 
 impl std::fmt::Debug for UploaderSession {
@@ -162,6 +216,8 @@ impl UploaderSession {
             origins,
             phase: Phase::AwaitHelloAck,
             report: UploadReport::default(),
+            refusals_due: HashMap::new(),
+            goal: 0,
         })
     }
 
@@ -196,6 +252,11 @@ impl UploaderSession {
     }
 
     fn step(&mut self, message: Message) -> Result<Vec<Message>, SessionEnd> {
+        if let Message::Rejected { origin, .. } = &message {
+            if self.refusal_was_due(origin) {
+                return Ok(Vec::new());
+            }
+        }
         let phase = std::mem::replace(&mut self.phase, Phase::Done);
         match (phase, message) {
             (_, Message::Goodbye { code, detail }) => match code {
@@ -259,25 +320,38 @@ impl UploaderSession {
                 },
             ) if at == origin => self.cursor(origin, checkpoint, narrowed, size, root),
             (
-                Phase::AwaitAccepted { origin, checkpoint },
+                Phase::AwaitAccepted { origin, in_flight },
+                Message::CursorIs {
+                    origin: at, size, ..
+                },
+            ) if at == origin => self.pipelined_cursor(origin, in_flight, size),
+            (
+                Phase::AwaitAccepted { origin, in_flight },
                 Message::Accepted {
                     origin: at,
                     size,
                     cosignature,
                 },
-            ) if at == origin => self.accepted(origin, checkpoint, size, &cosignature),
+            ) if at == origin => self.accepted(origin, in_flight, size, &cosignature),
             (
-                Phase::Offered { origin, .. } | Phase::AwaitAccepted { origin, .. },
+                Phase::Offered { origin, .. },
+                Message::Rejected {
+                    origin: at,
+                    code,
+                    detail,
+                },
+            ) if at == origin => self.refused(origin, 0, code, detail),
+            (
+                Phase::AwaitAccepted { origin, in_flight },
                 Message::Rejected {
                     origin: at,
                     code,
                     detail,
                 },
             ) if at == origin => {
-                self.ctx.metrics.rejected(code.name());
-                tracing::warn!(origin = %origin, parent = %self.parent, ?code, "parent refused: {detail}");
-                self.report.refused.push((origin, code, detail));
-                self.next_origin()
+                // Every delta sent after the refused one is refused in turn.
+                let after = in_flight.len().saturating_sub(1);
+                self.refused(origin, after, code, detail)
             }
             (
                 Phase::AwaitFeed { after },
@@ -306,6 +380,37 @@ impl UploaderSession {
         }
     }
 
+    /// The parent refused a delta of `origin`; `sent_after` more of its deltas were in
+    /// flight behind it. The session goes on with the next origin.
+    fn refused(
+        &mut self,
+        origin: String,
+        sent_after: usize,
+        code: ErrorCode,
+        detail: String,
+    ) -> Result<Vec<Message>, SessionEnd> {
+        self.ctx.metrics.rejected(code.name());
+        tracing::warn!(origin = %origin, parent = %self.parent, ?code, "parent refused: {detail}");
+        if sent_after > 0 {
+            *self.refusals_due.entry(origin.clone()).or_default() += sent_after;
+        }
+        self.report.refused.push((origin, code, detail));
+        self.next_origin()
+    }
+
+    /// Whether a refusal of `origin` is one still due for a delta sent ahead of a refused
+    /// one (and so already accounted for).
+    fn refusal_was_due(&mut self, origin: &str) -> bool {
+        let Some(due) = self.refusals_due.get_mut(origin) else {
+            return false;
+        };
+        *due -= 1;
+        if *due == 0 {
+            self.refusals_due.remove(origin);
+        }
+        true
+    }
+
     /// Offers the next origin that has a signed checkpoint; after the last one, pulls the
     /// parent's list feed.
     fn next_origin(&mut self) -> Result<Vec<Message>, SessionEnd> {
@@ -316,6 +421,7 @@ impl UploaderSession {
                 .latest_signed_checkpoint(&origin)
                 .map_err(|e| SessionEnd::internal(e.to_string()))?;
             let Some(latest) = latest else { continue };
+            self.goal = latest.checkpoint().size;
             return self.offer(origin, latest, false);
         }
         let after = self
@@ -533,19 +639,112 @@ impl UploaderSession {
         Ok(best)
     }
 
+    /// Sends the delta `from..checkpoint` (the parent's cursor is `from`), and behind it
+    /// the next deltas of the same origin up to [`PIPELINE_DEPTH`].
     fn send_delta(
         &mut self,
         origin: String,
         checkpoint: SignedCheckpoint,
         from: u64,
     ) -> Result<Vec<Message>, SessionEnd> {
+        let mut out = match self.delta_messages(&origin, &checkpoint, from)? {
+            DeltaMessages::Ready(out) => out,
+            DeltaMessages::TooBig(nearer) => return self.offer(origin, nearer, true),
+        };
+        self.count_sent(&origin, from, checkpoint.checkpoint().size);
+        let mut in_flight = VecDeque::from([InFlight {
+            checkpoint,
+            from,
+            cursor_due: false,
+        }]);
+        self.send_ahead(&origin, &mut in_flight, &mut out, from)?;
+        self.phase = Phase::AwaitAccepted { origin, in_flight };
+        Ok(out)
+    }
+
+    /// Appends to `out` the deltas that follow the last one in flight (or, with none in
+    /// flight, the parent's known cursor `cursor`), each with its own `OfferLog`, while
+    /// fewer than [`PIPELINE_DEPTH`] are unacknowledged. A delta that needs narrowing (no
+    /// stored checkpoint within the limits) is left for the path that asks for the cursor.
+    fn send_ahead(
+        &mut self,
+        origin: &str,
+        in_flight: &mut VecDeque<InFlight>,
+        out: &mut Vec<Message>,
+        cursor: u64,
+    ) -> Result<(), SessionEnd> {
+        while in_flight.len() < PIPELINE_DEPTH {
+            let from = in_flight
+                .back()
+                .map_or(cursor, |last| last.checkpoint.checkpoint().size);
+            let Some(next) = self.next_checkpoint(origin, from)? else {
+                break;
+            };
+            let next = self.with_cosignatures(origin, next)?;
+            let DeltaMessages::Ready(messages) = self.delta_messages(origin, &next, from)? else {
+                break;
+            };
+            out.push(Message::OfferLog {
+                origin: origin.to_owned(),
+                checkpoint: next.to_bytes(),
+            });
+            out.extend(messages);
+            self.count_sent(origin, from, next.checkpoint().size);
+            in_flight.push_back(InFlight {
+                checkpoint: next,
+                from,
+                cursor_due: true,
+            });
+        }
+        Ok(())
+    }
+
+    /// The checkpoint that ends the next delta of `origin` after `from`: the latest one if
+    /// it is within the entry limit of a delta and the session's goal, else the farthest
+    /// stored one within both; `None` when there is none (nothing new, the goal reached, or
+    /// only checkpoints too far away).
+    fn next_checkpoint(
+        &self,
+        origin: &str,
+        from: u64,
+    ) -> Result<Option<SignedCheckpoint>, SessionEnd> {
+        let latest = self
+            .ctx
+            .store
+            .latest_signed_checkpoint(origin)
+            .map_err(|e| SessionEnd::internal(e.to_string()))?;
+        let Some(latest) = latest else {
+            return Ok(None);
+        };
+        let size = latest.checkpoint().size;
+        if size <= from || from >= self.goal {
+            return Ok(None);
+        }
+        let limit = from
+            .saturating_add(self.ctx.limits.max_delta_entries)
+            .min(self.goal);
+        if size <= limit {
+            return Ok(Some(latest));
+        }
+        Ok(self
+            .nearest_checkpoint(origin, from, limit)?
+            .filter(|cp| cp.checkpoint().size <= limit))
+    }
+
+    /// The `ConsistencyProof` and `PushEntries` frames of the delta `from..checkpoint`.
+    fn delta_messages(
+        &self,
+        origin: &str,
+        checkpoint: &SignedCheckpoint,
+        from: u64,
+    ) -> Result<DeltaMessages, SessionEnd> {
         let store = self.ctx.store.as_ref();
         let to = checkpoint.checkpoint().size;
         let proof = store
-            .consistency_proof(&origin, from, to)
+            .consistency_proof(origin, from, to)
             .map_err(|e| SessionEnd::internal(e.to_string()))?;
         let mut out = vec![Message::ConsistencyProof {
-            origin: origin.clone(),
+            origin: origin.to_owned(),
             old_size: from,
             new_size: to,
             hashes: proof.hashes,
@@ -556,7 +755,7 @@ impl UploaderSession {
         while next < to {
             let count = (to - next).min(batch_max);
             let entries = store
-                .read_entries(&origin, next, count)
+                .read_entries(origin, next, count)
                 .map_err(|e| SessionEnd::internal(e.to_string()))?;
             if entries.is_empty() {
                 return Err(SessionEnd::internal(format!(
@@ -567,47 +766,88 @@ impl UploaderSession {
             bytes = bytes.saturating_add(entries.iter().map(Vec::len).sum::<usize>());
             if bytes > self.ctx.limits.max_delta_bytes {
                 // Too many bytes for one delta: end it on an earlier checkpoint if one exists.
-                if let Some(nearer) = self.nearest_checkpoint(&origin, from, next)? {
+                if let Some(nearer) = self.nearest_checkpoint(origin, from, next)? {
                     if nearer.checkpoint().size <= next && nearer.checkpoint().size < to {
-                        return self.offer(origin, nearer, true);
+                        return Ok(DeltaMessages::TooBig(nearer));
                     }
                 }
                 tracing::warn!(origin = %origin, "delta {from}..{to} exceeds {} bytes and no checkpoint lies nearer", self.ctx.limits.max_delta_bytes);
             }
             out.push(Message::PushEntries {
-                origin: origin.clone(),
+                origin: origin.to_owned(),
                 start: next,
                 entries,
                 end_of_batch_checkpoint: None,
             });
             next += read;
         }
-        let resent = self.unacked.sent(&origin, from, to);
+        Ok(DeltaMessages::Ready(out))
+    }
+
+    /// Counts the delta `from..to` as sent (and, if an earlier session sent part of it
+    /// without an answer, as sent again).
+    fn count_sent(&mut self, origin: &str, from: u64, to: u64) {
+        let resent = self.unacked.sent(origin, from, to);
         if resent > 0 {
             self.ctx
                 .metrics
                 .entries_resent
-                .get_or_create(&SyncMetrics::origin(&origin))
+                .get_or_create(&SyncMetrics::origin(origin))
                 .inc_by(resent);
         }
         self.ctx
             .metrics
             .entries_sent
-            .get_or_create(&SyncMetrics::origin(&origin))
+            .get_or_create(&SyncMetrics::origin(origin))
             .inc_by(to - from);
         self.report.entries_sent += to - from;
-        self.phase = Phase::AwaitAccepted { origin, checkpoint };
-        Ok(out)
+    }
+
+    /// The parent's cursor for a delta sent ahead: it must be where that delta starts (the
+    /// parent accepted the one before it). Any other size means the two ends disagree on
+    /// the log, which the parent also finds when it checks the delta.
+    fn pipelined_cursor(
+        &mut self,
+        origin: String,
+        mut in_flight: VecDeque<InFlight>,
+        size: u64,
+    ) -> Result<Vec<Message>, SessionEnd> {
+        let Some(front) = in_flight.front_mut().filter(|d| d.cursor_due) else {
+            return Err(SessionEnd::protocol(format!(
+                "{origin}: CursorIs while no delta sent ahead waits for one"
+            )));
+        };
+        if size != front.from {
+            return Err(SessionEnd::protocol(format!(
+                "{origin}: parent's cursor is {size}, the delta sent ahead starts at {}",
+                front.from
+            )));
+        }
+        front.cursor_due = false;
+        self.ctx.health.acknowledged(&origin, size);
+        self.phase = Phase::AwaitAccepted { origin, in_flight };
+        Ok(Vec::new())
     }
 
     fn accepted(
         &mut self,
         origin: String,
-        checkpoint: SignedCheckpoint,
+        mut in_flight: VecDeque<InFlight>,
         size: u64,
         cosignature: &[u8],
     ) -> Result<Vec<Message>, SessionEnd> {
-        let cp = checkpoint.checkpoint();
+        let Some(oldest) = in_flight.pop_front() else {
+            return Err(SessionEnd::internal(format!(
+                "{origin}: Accepted while no delta is in flight"
+            )));
+        };
+        if oldest.cursor_due {
+            return Err(SessionEnd::protocol(format!(
+                "{origin}: Accepted before the CursorIs of the delta from {}",
+                oldest.from
+            )));
+        }
+        let cp = oldest.checkpoint.checkpoint();
         if size != cp.size {
             return Err(SessionEnd::protocol(format!(
                 "{origin}: parent accepted size {size}, the delta ended at {}",
@@ -654,13 +894,22 @@ impl UploaderSession {
             .cosignatures_stored
             .get_or_create(&SyncMetrics::origin(&origin))
             .inc();
+        // The parent's cursor is now `size`: what was signed since goes up without asking.
+        let mut out = Vec::new();
+        self.send_ahead(&origin, &mut in_flight, &mut out, size)?;
+        if !in_flight.is_empty() {
+            self.phase = Phase::AwaitAccepted { origin, in_flight };
+            return Ok(out);
+        }
         let latest = self
             .ctx
             .store
             .latest_signed_checkpoint(&origin)
             .map_err(|e| SessionEnd::internal(e.to_string()))?;
         match latest {
-            Some(latest) if latest.checkpoint().size > size => self.same_origin_again(origin),
+            Some(latest) if latest.checkpoint().size > size && size < self.goal => {
+                self.same_origin_again(origin)
+            }
             _ => {
                 self.report.synced.push(origin);
                 self.next_origin()
