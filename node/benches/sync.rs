@@ -33,6 +33,10 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+/// The daemon's allocator, so the figures are the daemon's (docs/decisions/0019).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -9,6 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc instead of the system allocator: sync and indexing allocate per entry, and with
+/// glibc's malloc about a quarter of their CPU went to allocation (docs/decisions/0019).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use credx_node::admin::{self, AdminError};
 use credx_node::config::{Config, ConfigError, LogFormat, LogSettings};
 use credx_node::daemon::{Daemon, DaemonError};
