@@ -401,3 +401,34 @@ fn compaction_rewriting_the_hashes_never_changes_an_answer() {
         "after reopening the compacted store"
     );
 }
+
+#[test]
+fn a_residency_pass_reads_every_live_hashes_table_file_within_its_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RocksStorage::open(dir.path(), &StorageOptions::default()).unwrap();
+    filled(&store, ORIGIN, 3000, 250);
+    // compact() flushes and rewrites the hashes CF into table files.
+    store.compact();
+    let go = std::sync::atomic::AtomicBool::new(false);
+    let root = store.root_at(ORIGIN, 3000).unwrap();
+
+    let pass = store.touch_proof_files(u64::MAX, &go).unwrap();
+    assert!(pass.files >= 1, "{pass:?}");
+    assert!(
+        pass.live_bytes > 3000 * 32,
+        "stored hashes are on disk: {pass:?}"
+    );
+    assert_eq!(pass.bytes, pass.live_bytes, "every live byte read once");
+    assert!(!pass.over_budget && !pass.stopped);
+
+    let over = store.touch_proof_files(pass.live_bytes - 1, &go).unwrap();
+    assert!(over.over_budget, "{over:?}");
+    assert_eq!(over.bytes, 0, "nothing read over budget");
+
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    let stopped = store.touch_proof_files(u64::MAX, &stop).unwrap();
+    assert!(stopped.stopped && stopped.bytes == 0, "{stopped:?}");
+    // Reading the files changed nothing.
+    assert_eq!(store.log_size(ORIGIN).unwrap(), 3000);
+    assert_eq!(store.root_at(ORIGIN, 3000).unwrap(), root);
+}

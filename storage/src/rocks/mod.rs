@@ -48,6 +48,7 @@ mod indexes;
 pub(crate) mod keys;
 mod log;
 mod proof_cache;
+mod residency;
 mod statusmap;
 mod upper_hashes;
 
@@ -69,6 +70,7 @@ use keys::{OriginId, ValueReader};
 
 pub use hashes::{CachedHashReader, CfHashReader, OverlayHashReader};
 pub use proof_cache::ProofCacheInfo;
+pub use residency::ResidencyPass;
 use upper_hashes::{UpperHashBudget, UpperHashes};
 
 pub(crate) const CF_ENTRIES: &str = "entries";
