@@ -29,6 +29,8 @@
 //! (rounds of baseline, mmap reads, a `hashes` block cache holding the whole CF: each
 //! reopened, warmed, and its RSS split into `RssAnon` / `RssFile`), preceded by the page-cache
 //! control on files that were just read whole; `CREDX_BENCH_VARIANTS=only` runs only that.
+//! `CREDX_BENCH_VARIANT_ROUNDS` sets the rounds (default 3); `CREDX_BENCH_IDLE_SECS=75`
+//! adds, per variant, 2,000 proofs after sitting idle that long.
 //!
 //! The VM is shared: every percentile line is followed by the same percentiles over the
 //! samples that were neither preempted nor reading the device, and a control (a fixed
@@ -461,8 +463,38 @@ struct Variant {
     whole_hashes_cache: bool,
 }
 
-/// Rounds of the A/B comparison in [`variants`].
+/// Rounds of the A/B comparison in [`variants`] (`CREDX_BENCH_VARIANT_ROUNDS` overrides).
 const VARIANT_ROUNDS: usize = 3;
+
+/// Proofs measured after each idle period of [`variants`].
+const AFTER_IDLE_SAMPLES: usize = 2_000;
+
+/// A whole-number environment variable, or `default`.
+fn env_usize(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `count` random inclusion proofs, each timed with what disturbed it.
+fn time_proofs(
+    store: &RocksStorage,
+    n: u64,
+    count: usize,
+) -> Vec<(Duration, Disturbance, Disturbance)> {
+    let mut rng = rand::thread_rng();
+    let mut samples = Vec::with_capacity(count);
+    for _ in 0..count {
+        let index = rng.gen_range(0..n);
+        let before = Disturbance::now();
+        let t = Instant::now();
+        std::hint::black_box(store.inclusion_proof(ORIGIN, index, n).unwrap());
+        let elapsed = t.elapsed();
+        samples.push((elapsed, before, Disturbance::now()));
+    }
+    samples
+}
 
 /// A/B comparison of engine configurations on the same fixture, one after the other in one
 /// process, in [`VARIANT_ROUNDS`] rounds of baseline / mmap / whole-CF cache (so a change of
@@ -470,7 +502,10 @@ const VARIANT_ROUNDS: usize = 3;
 /// each variant reopens the store, warms the proof cache, reads the whole `hashes` CF once
 /// (fills its own block cache, or maps every page), then measures 2 × `SAMPLES` inclusion
 /// proofs (and, in the first round, the perf context) and prints RSS split into anonymous
-/// and file-backed memory.
+/// and file-backed memory. With `CREDX_BENCH_IDLE_SECS` set, each variant then sits idle
+/// that long and measures [`AFTER_IDLE_SAMPLES`] more proofs: what a proof costs when the
+/// memory it touches has not been used for a while (sporadic proofs in production; on a
+/// host that reclaims idle page cache, the share of proofs reading the device).
 fn variants(dir: &Path, n: u64) {
     let probe = open(dir, false);
     let cf_bytes: usize = probe
@@ -501,7 +536,9 @@ fn variants(dir: &Path, n: u64) {
             whole_hashes_cache: true,
         },
     ];
-    for (round, v) in (0..VARIANT_ROUNDS).flat_map(|r| list.iter().map(move |v| (r, v))) {
+    let rounds = env_usize("CREDX_BENCH_VARIANT_ROUNDS", VARIANT_ROUNDS);
+    let idle = env_usize("CREDX_BENCH_IDLE_SECS", 0);
+    for (round, v) in (0..rounds).flat_map(|r| list.iter().map(move |v| (r, v))) {
         let opts = StorageOptions {
             sync_writes: false,
             mmap_reads: v.mmap_reads,
@@ -524,16 +561,7 @@ fn variants(dir: &Path, n: u64) {
             opts.hashes_block_cache_bytes >> 20,
             rss_line()
         );
-        let mut rng = rand::thread_rng();
-        let mut incl = Vec::with_capacity(2 * SAMPLES);
-        for _ in 0..2 * SAMPLES {
-            let index = rng.gen_range(0..n);
-            let before = Disturbance::now();
-            let t = Instant::now();
-            std::hint::black_box(store.inclusion_proof(ORIGIN, index, n).unwrap());
-            let elapsed = t.elapsed();
-            incl.push((elapsed, before, Disturbance::now()));
-        }
+        let incl = time_proofs(&store, n, 2 * SAMPLES);
         percentiles_split(&format!("inclusion proof, {label}"), &incl);
         if round == 0 {
             trace_proofs(&store, n, &label);
@@ -544,6 +572,14 @@ fn variants(dir: &Path, n: u64) {
                 .unwrap()
                 .unwrap_or_default();
             println!("{label}: hashes CF {property}: {}", value.trim_end());
+        }
+        if idle > 0 {
+            std::thread::sleep(Duration::from_secs(idle as u64));
+            let after = time_proofs(&store, n, AFTER_IDLE_SAMPLES);
+            percentiles_split(
+                &format!("inclusion proof after {idle} s idle, {label}"),
+                &after,
+            );
         }
         println!("{label}: load after {}, {}", load(), rss_line());
     }
