@@ -434,6 +434,31 @@ async fn a_fork_found_while_deltas_are_pipelined_is_refused_once_and_the_session
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_session_sends_no_proof_and_asks_for_no_cosignature() {
+    let fed = TestFederation::three_level().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let city = TestNode::start(&fed, CITY, &dir.path().join("city"), loopback()).await;
+    let county = TestNode::start(&fed, COUNTY, &dir.path().join("county"), loopback()).await;
+    county.submit(licences(COUNTY, COUNTY_DIVISION, 0, 50));
+    county.upload_to(&city).await.unwrap();
+    let cosigned = SyncMetrics::total(&county.ctx.metrics.cosignatures_stored, &[COUNTY]);
+    assert!(cosigned >= 1);
+
+    // Nothing new: the county learns the city's cursor, holds its cosignature, moves on.
+    let idle = county.upload_to(&city).await.unwrap();
+    assert_eq!(idle.entries_sent, 0);
+    assert_eq!(idle.synced, vec![COUNTY.to_owned()]);
+    assert_eq!(
+        SyncMetrics::total(&county.ctx.metrics.cosignatures_stored, &[COUNTY]),
+        cosigned,
+        "no empty delta was cosigned again"
+    );
+
+    city.stop().await;
+    county.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entries_outside_the_childs_jurisdiction_end_the_session_and_change_nothing() {
     let fed = TestFederation::three_level().unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -198,11 +198,19 @@ impl ReceiverSession {
                     ..
                 },
             ) => self.push(verifier, entries, bytes, &origin, start, batch),
-            (Phase::Ready | Phase::Discarding { .. }, Message::FeedRequest { after, max }) => {
+            // After an offer the child may move on without a proof (the origin is up to
+            // date and it holds this node's cosignature).
+            (
+                Phase::Ready | Phase::Offered { .. } | Phase::Discarding { .. },
+                Message::FeedRequest { after, max },
+            ) => {
                 self.phase = Phase::Ready;
                 Ok(vec![serve_page(self.ctx.store.as_ref(), after, max)?])
             }
-            (Phase::Ready | Phase::Discarding { .. }, Message::HealthReports { reports }) => {
+            (
+                Phase::Ready | Phase::Offered { .. } | Phase::Discarding { .. },
+                Message::HealthReports { reports },
+            ) => {
                 self.phase = Phase::Ready;
                 Ok(vec![self.health_reports(&reports)])
             }

@@ -5,7 +5,8 @@
 //! ```text
 //! start: Hello
 //! AwaitHelloAck --HelloAck--> next origin: OfferLog(latest checkpoint)
-//! Offered --CursorIs--> [re-offer a nearer checkpoint if the delta would be too big]
+//! Offered --CursorIs--> [parent up to date and its cosignature held: next origin]
+//!                       [re-offer a nearer checkpoint if the delta would be too big]
 //!                       ConsistencyProof + PushEntries...
 //!                       [+ the next delta: OfferLog + ConsistencyProof + PushEntries...]
 //!                                                                --> AwaitAccepted
@@ -589,6 +590,13 @@ impl UploaderSession {
             tracing::warn!(origin = %origin, parent = %self.parent, "parent is at {size}, our latest checkpoint at {target}");
             return self.next_origin();
         }
+        if size == target && our_root == root && self.parent_cosigned(&checkpoint) {
+            // The parent holds this checkpoint and we hold its cosignature: nothing to send
+            // and nothing to ask for. (Without the cosignature, the empty delta below asks
+            // the parent to cosign again.)
+            self.report.synced.push(origin);
+            return self.next_origin();
+        }
         if !narrowed && target - size > self.ctx.limits.max_delta_entries {
             let limit = size.saturating_add(self.ctx.limits.max_delta_entries);
             let nearer = self.nearest_checkpoint(&origin, size, limit)?;
@@ -599,6 +607,21 @@ impl UploaderSession {
             }
         }
         self.send_delta(origin, checkpoint, size)
+    }
+
+    /// Whether `checkpoint` (as offered, with the cosignatures this node stores) carries a
+    /// cosignature under the parent's cosigner key. Stored cosignatures were verified when
+    /// they arrived.
+    fn parent_cosigned(&self, checkpoint: &SignedCheckpoint) -> bool {
+        let roster = self.ctx.roster.current();
+        let Some(key) = roster.cosigner_key(&self.parent) else {
+            return false;
+        };
+        checkpoint
+            .note()
+            .signatures
+            .iter()
+            .any(|sig| *key.name() == sig.name && key.key_id() == sig.key_id)
     }
 
     /// The largest stored checkpoint of `origin` beyond `from` and at most `limit`; if none
