@@ -1,18 +1,17 @@
 //! The mirror indexer: a thread that follows the mirrors' logs and builds their index
 //! rows, feed rows and status-map entries (`credx_storage::index_mirror`), so a parent
-//! cosigns a delta as soon as its entries are durable.
+//! cosigns a delta as soon as its entries are durable and indexing never slows sync.
 //!
-//! The thread runs at a lower CPU priority (nice +[`INDEXER_NICE`]): it uses the CPU that
-//! receiving, verifying, cosigning and the department API leave, and yields to them when
-//! the machine is busy, so indexing never slows propagation. It never waits on purpose: on
-//! an idle node the indexes follow the log within one batch. (It used to pause while
-//! children pushed, up to a backlog; under steady load that turned indexing into bursts of
-//! seconds that then delayed everything else, docs/performance.md.)
+//! Two rules keep it out of the way of propagation: it pauses while children push (up to a
+//! backlog bound), and it runs at a lower CPU priority (nice +[`INDEXER_NICE`]), so the
+//! work it does between sessions, and the catch-up once a backlog reaches the bound, take
+//! the CPU that receiving, cosigning and the department API leave.
 //!
 //! Crash safety comes from storage: each indexed range is written with the mirror's
 //! indexed size in one atomic write, so after a restart the indexer resumes where the last
 //! durable range ended.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -23,9 +22,12 @@ use credx_storage::{index_mirror, LogRole, Storage};
 const INDEX_BATCH: u64 = 4_096;
 /// How long the thread sleeps when not woken (it also catches up after a restart).
 const IDLE_POLL: Duration = Duration::from_secs(1);
-/// How much the indexer lowers its thread's priority (a nice value; 10 gives it about a
-/// tenth of the weight of a normal thread when they compete for a core).
-pub const INDEXER_NICE: i32 = 10;
+/// While children are pushing, indexing waits (the two share the machine's cores and a
+/// cosignature must not wait for indexes) — unless a mirror's backlog reaches this many
+/// entries, which bounds how far queries and the status map can fall behind.
+const MAX_DEFERRED_BACKLOG: u64 = 262_144;
+/// How long a deferring indexer waits before looking again.
+const DEFER_POLL: Duration = Duration::from_millis(20);
 
 #[derive(Default)]
 struct Signal {
@@ -39,6 +41,8 @@ struct Signal {
 /// Handle to the indexer thread; stops it on drop.
 pub struct MirrorIndexer {
     shared: Arc<(Mutex<Signal>, Condvar)>,
+    /// Receive sessions in progress.
+    active: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -57,17 +61,29 @@ impl MirrorIndexer {
             }),
             Condvar::new(),
         ));
+        let active = Arc::new(AtomicUsize::new(0));
         let thread_shared = Arc::clone(&shared);
+        let thread_active = Arc::clone(&active);
         let thread = std::thread::Builder::new()
             .name("credx-mirror-indexer".into())
             .spawn(move || {
                 lower_priority();
-                run(store, thread_shared)
+                run(store, thread_shared, thread_active)
             })?;
         Ok(MirrorIndexer {
             shared,
+            active,
             thread: Some(thread),
         })
+    }
+
+    /// Marks a receive session in progress until the guard is dropped; meanwhile indexing
+    /// defers to it (up to the backlog bound).
+    pub fn session_active(&self) -> ActiveSession {
+        self.active.fetch_add(1, Ordering::AcqRel);
+        ActiveSession {
+            active: Arc::clone(&self.active),
+        }
     }
 
     /// New mirror entries are durable: index them.
@@ -114,6 +130,22 @@ impl Drop for MirrorIndexer {
     }
 }
 
+/// A receive session in progress (see [`MirrorIndexer::session_active`]).
+#[derive(Debug)]
+pub struct ActiveSession {
+    active: Arc<AtomicUsize>,
+}
+
+impl Drop for ActiveSession {
+    fn drop(&mut self) {
+        self.active.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// How much the indexer lowers its thread's priority (a nice value; 10 gives it about a
+/// tenth of the weight of a normal thread when they compete for a core).
+pub const INDEXER_NICE: i32 = 10;
+
 /// Lowers this thread's CPU priority by [`INDEXER_NICE`]. Failing is harmless (indexing
 /// then competes at normal priority) and only logged.
 fn lower_priority() {
@@ -124,7 +156,7 @@ fn lower_priority() {
     }
 }
 
-fn run(store: Arc<dyn Storage>, shared: Arc<(Mutex<Signal>, Condvar)>) {
+fn run(store: Arc<dyn Storage>, shared: Arc<(Mutex<Signal>, Condvar)>, active: Arc<AtomicUsize>) {
     let (lock, cvar) = &*shared;
     loop {
         {
@@ -145,7 +177,7 @@ fn run(store: Arc<dyn Storage>, shared: Arc<(Mutex<Signal>, Condvar)>) {
             }
             signal.dirty = false;
         }
-        match index_all(store.as_ref(), &shared) {
+        match index_all(store.as_ref(), &shared, &active) {
             Ok(true) => {
                 // More may be pending: go round again without waiting.
                 let mut signal = lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -166,6 +198,7 @@ fn run(store: Arc<dyn Storage>, shared: Arc<(Mutex<Signal>, Condvar)>) {
 fn index_all(
     store: &dyn Storage,
     shared: &(Mutex<Signal>, Condvar),
+    active: &AtomicUsize,
 ) -> Result<bool, credx_storage::StorageError> {
     let mut any = false;
     for log in store.logs()? {
@@ -175,6 +208,15 @@ fn index_all(
         loop {
             if shared.0.lock().map(|s| s.stop).unwrap_or(true) {
                 return Ok(any);
+            }
+            if active.load(Ordering::Acquire) > 0 {
+                let backlog = store
+                    .log_size(&log.origin)?
+                    .saturating_sub(store.indexed_size(&log.origin)?);
+                if backlog > 0 && backlog < MAX_DEFERRED_BACKLOG {
+                    std::thread::sleep(DEFER_POLL);
+                    continue;
+                }
             }
             let indexed = index_mirror(store, &log.origin, INDEX_BATCH)?;
             if indexed == 0 {

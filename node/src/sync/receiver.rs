@@ -31,6 +31,7 @@ use credx_storage::{mirror_state, write_verified_delta, ForkEvidence};
 use super::context::{now_ms, now_secs, SyncContext};
 use super::error::SessionEnd;
 use super::feed::serve_page;
+use super::indexer::ActiveSession;
 use super::metrics::{is_verification_failure, SyncMetrics};
 
 /// The roster's jurisdiction rule for one origin, owning its roster snapshot so a
@@ -79,6 +80,8 @@ pub struct ReceiverSession {
     peer: String,
     session_id: String,
     phase: Phase,
+    /// Indexing defers to this session while it lasts.
+    _active: ActiveSession,
 }
 
 impl std::fmt::Debug for ReceiverSession {
@@ -93,7 +96,9 @@ impl std::fmt::Debug for ReceiverSession {
 impl ReceiverSession {
     /// A session with the child whose TLS identity is `peer`.
     pub fn new(ctx: Arc<SyncContext>, peer: impl Into<String>) -> ReceiverSession {
+        let active = ctx.indexer.session_active();
         ReceiverSession {
+            _active: active,
             ctx,
             peer: peer.into(),
             session_id: String::new(),

@@ -163,10 +163,6 @@ pub struct UploaderSession {
     /// Refusals still due for deltas sent ahead of one the parent refused: the parent
     /// refuses each of them as well (the origin is frozen), and they change nothing more.
     refusals_due: HashMap<String, usize>,
-    /// How far the current origin goes up in this session: its latest signed checkpoint
-    /// when it was first offered. Checkpoints signed meanwhile wait for the next session,
-    /// so one busy origin cannot hold the session and starve the others.
-    goal: u64,
 }
 
 impl std::fmt::Debug for UploaderSession {
@@ -218,7 +214,6 @@ impl UploaderSession {
             phase: Phase::AwaitHelloAck,
             report: UploadReport::default(),
             refusals_due: HashMap::new(),
-            goal: 0,
         })
     }
 
@@ -422,7 +417,6 @@ impl UploaderSession {
                 .latest_signed_checkpoint(&origin)
                 .map_err(|e| SessionEnd::internal(e.to_string()))?;
             let Some(latest) = latest else { continue };
-            self.goal = latest.checkpoint().size;
             return self.offer(origin, latest, false);
         }
         let after = self
@@ -723,9 +717,8 @@ impl UploaderSession {
     }
 
     /// The checkpoint that ends the next delta of `origin` after `from`: the latest one if
-    /// it is within the entry limit of a delta and the session's goal, else the farthest
-    /// stored one within both; `None` when there is none (nothing new, the goal reached, or
-    /// only checkpoints too far away).
+    /// it is within the entry limit of a delta, else the farthest stored one within it;
+    /// `None` when there is none (nothing new, or only checkpoints too far away).
     fn next_checkpoint(
         &self,
         origin: &str,
@@ -740,12 +733,10 @@ impl UploaderSession {
             return Ok(None);
         };
         let size = latest.checkpoint().size;
-        if size <= from || from >= self.goal {
+        if size <= from {
             return Ok(None);
         }
-        let limit = from
-            .saturating_add(self.ctx.limits.max_delta_entries)
-            .min(self.goal);
+        let limit = from.saturating_add(self.ctx.limits.max_delta_entries);
         if size <= limit {
             return Ok(Some(latest));
         }
@@ -930,9 +921,7 @@ impl UploaderSession {
             .latest_signed_checkpoint(&origin)
             .map_err(|e| SessionEnd::internal(e.to_string()))?;
         match latest {
-            Some(latest) if latest.checkpoint().size > size && size < self.goal => {
-                self.same_origin_again(origin)
-            }
+            Some(latest) if latest.checkpoint().size > size => self.same_origin_again(origin),
             _ => {
                 self.report.synced.push(origin);
                 self.next_origin()
