@@ -29,6 +29,9 @@
 //! (rounds of baseline, mmap reads, a `hashes` block cache holding the whole CF: each
 //! reopened, warmed, and its RSS split into `RssAnon` / `RssFile`), preceded by the page-cache
 //! control on files that were just read whole; `CREDX_BENCH_VARIANTS=only` runs only that.
+//! `CREDX_BENCH_RESIDENCY=only` runs only an A/B of residency passes (`touch_proof_files`,
+//! what the node does every 30 s): proofs after 75 s without any, then after 75 s with a
+//! pass every 30 s, each after a warm-up pass.
 //! `CREDX_BENCH_VARIANT_ROUNDS` sets the rounds (default 3); `CREDX_BENCH_IDLE_SECS=75`
 //! adds, per variant, 2,000 proofs after sitting idle that long.
 //!
@@ -611,6 +614,10 @@ fn run(c: &mut Criterion, n: u64, name: &str) {
         Err(_) => tmp.path().to_path_buf(),
     };
     let store = fixture(&dir, n);
+    if std::env::var("CREDX_BENCH_RESIDENCY").is_ok_and(|v| v == "only") {
+        residency_ab(&store, n);
+        return;
+    }
     let only_variants = std::env::var("CREDX_BENCH_VARIANTS").is_ok_and(|v| v == "only");
     if only_variants {
         drop(store);
@@ -660,6 +667,49 @@ fn run(c: &mut Criterion, n: u64, name: &str) {
         drop(store);
         variants(&dir, n);
     }
+}
+
+/// Idle time before each measurement of [`residency_ab`]: longer than the 60 s after which
+/// this VM's reclaim pages out idle page cache (docs/performance.md).
+const RESIDENCY_IDLE: Duration = Duration::from_secs(75);
+/// The node's interval between residency passes (`credx_node::warm::RESIDENCY_INTERVAL`).
+const RESIDENCY_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Proofs after sitting idle, without and then with residency passes meanwhile.
+fn residency_ab(store: &RocksStorage, n: u64) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    store.warm_proof_cache(ORIGIN).unwrap();
+    let never = AtomicBool::new(false);
+    let pass = store.touch_proof_files(u64::MAX, &never).unwrap();
+    println!(
+        "residency pass: {} files, {:.1} MB ({})",
+        pass.files,
+        pass.bytes as f64 / 1e6,
+        load()
+    );
+    std::thread::sleep(RESIDENCY_IDLE);
+    sample_proofs(store, n, "after 75 s idle, no residency pass");
+    println!("  ({})", load());
+
+    store.touch_proof_files(u64::MAX, &never).unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let started = Instant::now();
+            let mut next = RESIDENCY_INTERVAL;
+            while !stop.load(Ordering::Relaxed) {
+                if started.elapsed() >= next {
+                    store.touch_proof_files(u64::MAX, &stop).unwrap();
+                    next += RESIDENCY_INTERVAL;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        std::thread::sleep(RESIDENCY_IDLE);
+        sample_proofs(store, n, "after 75 s idle, a residency pass every 30 s");
+        stop.store(true, Ordering::Relaxed);
+    });
+    println!("  ({})", load());
 }
 
 fn walk_size(dir: &Path) -> u64 {
