@@ -24,13 +24,18 @@ fn resent_verified(node: &TestNode, origins: &[&str]) -> u64 {
     SyncMetrics::total(&node.ctx.metrics.entries_resent_verified, origins)
 }
 
+async fn city_and_county(fed: &TestFederation, dir: &std::path::Path) -> (TestNode, TestNode) {
+    let city = TestNode::start(fed, CITY, &dir.join("city"), loopback()).await;
+    let county = TestNode::start(fed, COUNTY, &dir.join("county"), loopback()).await;
+    (city, county)
+}
+
 async fn three_nodes(
     fed: &TestFederation,
     dir: &std::path::Path,
 ) -> (TestNode, TestNode, TestNode) {
     let province = TestNode::start(fed, PROVINCE, &dir.join("province"), loopback()).await;
-    let city = TestNode::start(fed, CITY, &dir.join("city"), loopback()).await;
-    let county = TestNode::start(fed, COUNTY, &dir.join("county"), loopback()).await;
+    let (city, county) = city_and_county(fed, dir).await;
     (province, city, county)
 }
 
@@ -338,8 +343,7 @@ async fn a_parent_restarted_mid_sync_resumes_and_converges() {
 async fn a_forked_child_is_rejected_with_evidence_and_the_origin_frozen() {
     let fed = TestFederation::three_level().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let city = TestNode::start(&fed, CITY, &dir.path().join("city"), loopback()).await;
-    let county = TestNode::start(&fed, COUNTY, &dir.path().join("county"), loopback()).await;
+    let (city, county) = city_and_county(&fed, dir.path()).await;
     county.submit(licences(COUNTY, COUNTY_DIVISION, 0, 100));
     county.upload_to(&city).await.unwrap();
     let size = city.size(COUNTY);
@@ -437,8 +441,7 @@ async fn a_fork_found_while_deltas_are_pipelined_is_refused_once_and_the_session
 async fn an_idle_session_sends_no_proof_and_asks_for_no_cosignature() {
     let fed = TestFederation::three_level().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let city = TestNode::start(&fed, CITY, &dir.path().join("city"), loopback()).await;
-    let county = TestNode::start(&fed, COUNTY, &dir.path().join("county"), loopback()).await;
+    let (city, county) = city_and_county(&fed, dir.path()).await;
     county.submit(licences(COUNTY, COUNTY_DIVISION, 0, 50));
     county.upload_to(&city).await.unwrap();
     let cosigned = SyncMetrics::total(&county.ctx.metrics.cosignatures_stored, &[COUNTY]);
@@ -462,8 +465,7 @@ async fn an_idle_session_sends_no_proof_and_asks_for_no_cosignature() {
 async fn entries_outside_the_childs_jurisdiction_end_the_session_and_change_nothing() {
     let fed = TestFederation::three_level().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let city = TestNode::start(&fed, CITY, &dir.path().join("city"), loopback()).await;
-    let county = TestNode::start(&fed, COUNTY, &dir.path().join("county"), loopback()).await;
+    let (city, county) = city_and_county(&fed, dir.path()).await;
     county.submit(licences(COUNTY, COUNTY_DIVISION, 0, 50));
     county.upload_to(&city).await.unwrap();
     let size = city.size(COUNTY);
@@ -524,8 +526,7 @@ async fn a_node_with_a_certificate_from_another_ca_is_refused() {
 async fn the_child_keeps_ingesting_while_the_parent_is_down_and_catches_up() {
     let fed = TestFederation::three_level().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let city = TestNode::start(&fed, CITY, &dir.path().join("city"), loopback()).await;
-    let county = TestNode::start(&fed, COUNTY, &dir.path().join("county"), loopback()).await;
+    let (city, county) = city_and_county(&fed, dir.path()).await;
     county.submit(licences(COUNTY, COUNTY_DIVISION, 0, 100));
     county.upload_to(&city).await.unwrap();
     let (city_dir, city_addr) = city.stop().await;
@@ -545,8 +546,7 @@ async fn the_child_keeps_ingesting_while_the_parent_is_down_and_catches_up() {
 async fn a_newer_roster_flows_down_and_an_expired_one_is_refused() {
     let fed = TestFederation::three_level().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let city = TestNode::start(&fed, CITY, &dir.path().join("city"), loopback()).await;
-    let county = TestNode::start(&fed, COUNTY, &dir.path().join("county"), loopback()).await;
+    let (city, county) = city_and_county(&fed, dir.path()).await;
     let now = credx_node::federation::roster_file::unix_now();
     let v1 = fed.roster().version();
 

@@ -921,7 +921,9 @@ impl UploaderSession {
             .latest_signed_checkpoint(&origin)
             .map_err(|e| SessionEnd::internal(e.to_string()))?;
         match latest {
-            Some(latest) if latest.checkpoint().size > size => self.same_origin_again(origin),
+            // Nothing could be sent ahead (the next checkpoint is too far): offer the
+            // latest, and the cursor path narrows it.
+            Some(latest) if latest.checkpoint().size > size => self.offer(origin, latest, false),
             _ => {
                 self.report.synced.push(origin);
                 self.next_origin()

@@ -47,6 +47,27 @@ impl ValidationContext<'static> {
     }
 }
 
+impl<'a> ValidationContext<'a> {
+    /// The same context with `keys` as the business keys already known: how a batch or an
+    /// import file judges each record against the ones before it.
+    pub fn with_known_business_keys<'b>(
+        &self,
+        keys: &'b HashSet<BusinessKey>,
+    ) -> ValidationContext<'b>
+    where
+        'a: 'b,
+    {
+        ValidationContext {
+            today: self.today,
+            submitting_jurisdiction: self.submitting_jurisdiction,
+            uscc_policy: self.uscc_policy.clone(),
+            known_business_keys: Some(keys),
+            publication_date: self.publication_date,
+            working_days: self.working_days,
+        }
+    }
+}
+
 impl fmt::Debug for ValidationContext<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ValidationContext")

@@ -63,17 +63,7 @@ pub fn validate_batch(
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let v = match item {
-            Ok(raw) => {
-                let batch_ctx = ValidationContext {
-                    today: ctx.today,
-                    submitting_jurisdiction: ctx.submitting_jurisdiction,
-                    uscc_policy: ctx.uscc_policy.clone(),
-                    known_business_keys: Some(&seen),
-                    publication_date: ctx.publication_date,
-                    working_days: ctx.working_days,
-                };
-                validate_raw(raw, &batch_ctx)
-            }
+            Ok(raw) => validate_raw(raw, &ctx.with_known_business_keys(&seen)),
             Err(e) => Validated {
                 record: None,
                 findings: vec![raw_error_finding(e)],

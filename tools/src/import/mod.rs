@@ -338,15 +338,7 @@ fn check_file(
         );
         let findings = match &item {
             Ok(raw) => {
-                let row_ctx = ValidationContext {
-                    today: ctx.today,
-                    submitting_jurisdiction: ctx.submitting_jurisdiction,
-                    uscc_policy: ctx.uscc_policy.clone(),
-                    known_business_keys: Some(&seen),
-                    publication_date: ctx.publication_date,
-                    working_days: ctx.working_days,
-                };
-                let judged = validate_raw(raw, &row_ctx);
+                let judged = validate_raw(raw, &ctx.with_known_business_keys(&seen));
                 if let Some(key) = judged.record.as_ref().and_then(Record::business_key) {
                     seen.insert(key);
                 }
