@@ -2,10 +2,11 @@
 //! children, the upstream loop to its parent, and the HTTP server (department API,
 //! `/metrics`, `/healthz`).
 //!
-//! "Degrade, don't stop": ingestion never waits for the parent. The upstream loop runs one
-//! session per interval while idle, the next one at once while sessions still send
-//! entries, and backs off exponentially (with jitter, up to `sync.backoff_max_ms`) while the
-//! parent is unreachable; the API keeps accepting records meanwhile.
+//! "Degrade, don't stop": ingestion never waits for the parent. The upstream loop runs a
+//! session as soon as a log it ships grows (a signed checkpoint, a written delta), one per
+//! interval while idle, the next one at once while sessions still send entries, and backs
+//! off exponentially (with jitter, up to `sync.backoff_max_ms`) while the parent is
+//! unreachable; the API keeps accepting records meanwhile.
 //!
 //! Shutdown ([`Daemon::shutdown`]): stop accepting HTTP requests and let those in flight
 //! finish, stop the upstream loop (an interrupted session resumes from the parent's cursor
@@ -25,7 +26,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use credx_protocol::roster::{JurisdictionSpec, RosterStatus};
 use credx_storage::{
-    EntryPlanner, LogRole, LogStore, RocksStorage, Sequencer, Storage, StorageError, StorageOptions,
+    EntryPlanner, LogRole, LogStore, RocksStorage, Sequencer, SignedHook, Storage, StorageError,
+    StorageOptions,
 };
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
@@ -436,12 +438,16 @@ impl Daemon {
                 None
             }
         };
+        let log_advanced = Arc::new(tokio::sync::Notify::new());
+        let mut sequencer_config = config.sequencer_config();
+        let signalled = Arc::clone(&log_advanced);
+        sequencer_config.on_signed = Some(SignedHook::new(move |_size| signalled.notify_one()));
         let sequencer = Arc::new(
             Sequencer::start(
                 Arc::clone(&store),
                 identity.credentials.checkpoint_signer().clone(),
                 EntryPlanner::new(origin.as_str()),
-                config.sequencer_config(),
+                sequencer_config,
             )
             .map_err(|source| DaemonError::Sequencer {
                 origin: origin.clone(),
@@ -546,6 +552,7 @@ impl Daemon {
             metrics: sync_metrics.clone(),
             indexer: Arc::new(indexer),
             health: Arc::clone(&health),
+            log_advanced,
         });
 
         let mut registry = Registry::default();
@@ -846,10 +853,17 @@ impl Upstream {
     async fn run(mut self, mut stopped: watch::Receiver<bool>) {
         let mut delay = Duration::ZERO;
         let mut backoff = self.settings.interval;
+        let mut wake_on_growth = false;
         loop {
+            // Wait out the delay, or less if a log grew meanwhile (a signal that came
+            // during the last session is kept by the Notify and ends this wait at once).
+            // Backing off from a failing parent ignores growth: the link is the problem,
+            // not the lack of news.
+            let advanced = self.ctx.log_advanced.notified();
             tokio::select! {
                 _ = stopped.wait_for(|stop| *stop) => break,
                 () = tokio::time::sleep(delay) => {}
+                () = advanced, if wake_on_growth => {}
             }
             let reused = self.connection.is_some();
             let outcome = tokio::select! {
@@ -892,6 +906,7 @@ impl Upstream {
                     } else {
                         self.settings.interval
                     };
+                    wake_on_growth = true;
                 }
                 Err(error) if reused => {
                     // A connection kept from an earlier session may simply have gone stale
@@ -901,6 +916,7 @@ impl Upstream {
                         "reused connection failed: {error}"
                     );
                     delay = Duration::ZERO;
+                    wake_on_growth = false;
                 }
                 Err(error) => {
                     let failures = self.status.failed(error.to_string());
@@ -922,6 +938,7 @@ impl Upstream {
                     let half = backoff / 2;
                     let jitter = rand::thread_rng().gen_range(0..=half.as_millis().max(1) as u64);
                     delay = half + Duration::from_millis(jitter);
+                    wake_on_growth = false;
                     backoff = (backoff * 2).min(self.settings.backoff_max);
                 }
             }

@@ -728,3 +728,44 @@ fn an_anchor_trigger_left_out_of_the_anchor_table_is_switched_off() {
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_checkpoint_starts_an_upload_at_once_not_at_the_next_interval() {
+    let setup = setup();
+    let client = reqwest::Client::new();
+    let (city, county) = (&setup.city, &setup.county);
+    // An idle county polls its parent only every 10 minutes: what arrives must go up
+    // because the sequencer signed it, not because a poll came round.
+    let text = std::fs::read_to_string(&county.config).unwrap();
+    let slow = text
+        .replace("interval_ms = 50", "interval_ms = 600000")
+        .replace("backoff_max_ms = 500", "backoff_max_ms = 600000");
+    assert_ne!(slow, text);
+    std::fs::write(&county.config, slow).unwrap();
+
+    let city_process = NodeProcess::spawn(city, 0);
+    let county_process = NodeProcess::spawn(county, 0);
+    wait_healthy(&client, city, &city_process).await;
+    wait_healthy(&client, county, &county_process).await;
+    // The first session (at start) has ended: the loop now waits.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = metrics(&client, county).await.unwrap_or_default();
+        if sample(&text, "credx_sync_sessions_total", &["role=\"upload\""]) >= 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no upload session ended:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for round in 0..3 {
+        submit(&client, county, &setup.token, round * 10, round * 10 + 10).await;
+        let size = own_log_size(&client, county).await;
+        // wait_mirrored gives up after 60 s, far below the 600 s interval.
+        wait_mirrored(&client, city, size, &county_process).await;
+    }
+    county_process.sigterm();
+    city_process.sigterm();
+}

@@ -39,6 +39,6 @@ pub use planner::EntryPlanner;
 pub use rocks::{RocksStorage, StorageOptions};
 pub use sequencer::{
     Ack, AnchorPolicy, BatchPlanner, NoopPlanner, Plan, PlanView, PlannedEntry, Sequencer,
-    SequencerConfig, Ticket,
+    SequencerConfig, SignedHook, Ticket,
 };
 pub use signing_guard::{GuardState, SigningGuard};

@@ -46,6 +46,30 @@ pub struct SequencerConfig {
     /// restoring a database backup does not roll it back).
     pub checkpoint_dir: PathBuf,
     pub anchor: AnchorPolicy,
+    /// Called on the sequencer thread after each checkpoint is signed (and durable), so
+    /// whoever ships the log (the node's upload loop) can start at once instead of polling.
+    pub on_signed: Option<SignedHook>,
+}
+
+/// A callback told the size of each newly signed checkpoint. It runs on the sequencer
+/// thread between signing and acknowledging: it must only signal (never block).
+#[derive(Clone)]
+pub struct SignedHook(Arc<dyn Fn(u64) + Send + Sync>);
+
+impl SignedHook {
+    pub fn new(hook: impl Fn(u64) + Send + Sync + 'static) -> Self {
+        SignedHook(Arc::new(hook))
+    }
+
+    fn call(&self, size: u64) {
+        (self.0)(size);
+    }
+}
+
+impl std::fmt::Debug for SignedHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SignedHook")
+    }
 }
 
 impl SequencerConfig {
@@ -56,6 +80,7 @@ impl SequencerConfig {
             queue_capacity: 16_384,
             checkpoint_dir: checkpoint_dir.into(),
             anchor: AnchorPolicy::default(),
+            on_signed: None,
         }
     }
 }
@@ -531,6 +556,9 @@ impl<S: Storage + 'static, P: BatchPlanner> Worker<S, P> {
                 end_index: outcome.new_size,
                 reason: e.to_string(),
             })?;
+        if let Some(hook) = &self.config.on_signed {
+            hook.call(outcome.new_size);
+        }
         Ok((size + u64::from(anchored), outcome, checkpoint))
     }
 

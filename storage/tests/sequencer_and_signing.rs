@@ -12,7 +12,8 @@ use credx_protocol::merkle::{leaf_hash, verify_consistency, verify_inclusion};
 use credx_protocol::note::{Checkpoint, CosignerKey, KeyName, SignedCheckpoint};
 use credx_storage::signing_guard::checkpoint_file;
 use credx_storage::{
-    AppendBatch, CheckpointStore, LogStore, NoopPlanner, Sequencer, SequencerConfig, StorageError,
+    AppendBatch, CheckpointStore, LogStore, NoopPlanner, Sequencer, SequencerConfig, SignedHook,
+    StorageError,
 };
 
 fn config(dir: &std::path::Path) -> SequencerConfig {
@@ -329,4 +330,32 @@ fn cosignatures_round_trip() {
     assert_eq!(stored, lines);
     assert!(store.cosignatures(ORIGIN, 4).unwrap().is_empty());
     assert!(store.add_cosignature(ORIGIN, 5, "garbage").is_err());
+}
+
+#[test]
+fn the_signed_hook_hears_of_every_checkpoint_before_its_submitters() {
+    let db = tempfile::tempdir().unwrap();
+    let cps = tempfile::tempdir().unwrap();
+    let store = open(db.path());
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut config = config(cps.path());
+    let record = std::sync::Arc::clone(&heard);
+    config.on_signed = Some(SignedHook::new(move |size| {
+        record.lock().unwrap().push(size);
+    }));
+    let seq = Sequencer::start(store.clone(), signer(ORIGIN), NoopPlanner, config).unwrap();
+    for round in 0..3u64 {
+        let ack = seq
+            .submit_many(entries("hook", round * 5..round * 5 + 5))
+            .unwrap()
+            .wait()
+            .unwrap();
+        // By the time the submitter hears back, the hook has heard of the checkpoint.
+        let sizes = heard.lock().unwrap().clone();
+        assert_eq!(sizes.last(), Some(&ack.checkpoint_size), "{sizes:?}");
+    }
+    let sizes = heard.lock().unwrap().clone();
+    assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
+    assert_eq!(sizes.last(), Some(&store.log_size(ORIGIN).unwrap()));
+    seq.shutdown();
 }

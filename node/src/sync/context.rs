@@ -28,6 +28,10 @@ pub struct SyncContext {
     /// This node's health and the verified health reports of its subtree: children's
     /// reports go in, this node's report and its subtree's go up.
     pub health: Arc<HealthBook>,
+    /// Signalled when a log this node ships upward grows: its own (a checkpoint was
+    /// signed) or a mirror (a delta was written). The upload loop waits on it between
+    /// sessions, so a new checkpoint leaves at once instead of at the next poll.
+    pub log_advanced: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for SyncContext {

@@ -503,6 +503,7 @@ impl ReceiverSession {
         )
         .map_err(|e| SessionEnd::internal(format!("{}: storing the delta: {e}", delta.origin)))?;
         self.ctx.indexer.notify();
+        self.ctx.log_advanced.notify_one();
         self.ctx
             .metrics
             .entries_received

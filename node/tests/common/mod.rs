@@ -117,6 +117,7 @@ impl TestNode {
             metrics: SyncMetrics::default(),
             indexer,
             health,
+            log_advanced: Arc::new(tokio::sync::Notify::new()),
         });
         let server = tokio::spawn(serve(transport.clone(), Arc::clone(&ctx)));
         TestNode {
