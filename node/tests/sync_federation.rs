@@ -228,9 +228,10 @@ async fn a_session_cut_mid_batch_resumes_with_zero_resent_verified_entries() {
     let mut cut_child =
         UploaderSession::new(Arc::clone(&county.ctx), CITY, [1; 16], Arc::clone(&unacked)).unwrap();
     let mut cut_parent = ReceiverSession::new(Arc::clone(&city.ctx), COUNTY);
-    // Hello, Offer, Proof+4 pushes, Offer, Proof+4 pushes, Offer (re-offer), Proof+2 pushes.
+    // Hello, the survey's Offer, then Offer + Proof + 4 pushes per delta: 18 messages end
+    // two pushes into the third delta.
     let finished =
-        tokio::task::block_in_place(|| pump(&mut cut_child, &mut cut_parent, 20)).unwrap();
+        tokio::task::block_in_place(|| pump(&mut cut_child, &mut cut_parent, 18)).unwrap();
     assert!(!finished);
     let mirrored = city.size(COUNTY);
     assert!(
@@ -457,6 +458,80 @@ async fn an_idle_session_sends_no_proof_and_asks_for_no_cosignature() {
         "no empty delta was cosigned again"
     );
 
+    city.stop().await;
+    county.stop().await;
+}
+
+fn offered_origins(messages: &[Message]) -> Vec<&str> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::OfferLog { origin, .. } => Some(origin.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_offers_every_origin_at_once_and_streams_deltas_of_several_origins() {
+    let fed = TestFederation::three_level().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (province, city, county) = three_nodes(&fed, dir.path()).await;
+    county.submit(licences(COUNTY, COUNTY_DIVISION, 0, 40));
+    county.upload_to(&city).await.unwrap();
+    city.submit(licences(CITY, "440100", 0, 30));
+    // The city has news of two logs for the province: its own and the county's mirror.
+    let mut child = UploaderSession::new(
+        Arc::clone(&city.ctx),
+        PROVINCE,
+        [3; 16],
+        Arc::new(Unacknowledged::default()),
+    )
+    .unwrap();
+    let mut parent = ReceiverSession::new(Arc::clone(&province.ctx), CITY);
+    let exchange = |from: Vec<Message>, to: &mut dyn FnMut(Message) -> Vec<Message>| {
+        from.into_iter().flat_map(to).collect::<Vec<Message>>()
+    };
+    tokio::task::block_in_place(|| {
+        let hello_ack = parent.handle(child.start()).unwrap();
+        let offers = exchange(hello_ack, &mut |m| child.handle(m).unwrap());
+        assert_eq!(
+            offered_origins(&offers),
+            vec![CITY, COUNTY],
+            "every origin is offered before any answer"
+        );
+        assert_eq!(offers.len(), 2, "{offers:?}");
+        let cursors = exchange(offers, &mut |m| parent.handle(m).unwrap());
+        assert!(cursors
+            .iter()
+            .all(|m| matches!(m, Message::CursorIs { .. })));
+        let mut to_parent = exchange(cursors, &mut |m| child.handle(m).unwrap());
+        assert_eq!(
+            offered_origins(&to_parent),
+            vec![CITY, COUNTY],
+            "the deltas of both origins go out without waiting for an answer"
+        );
+        while !child.is_done() {
+            let answers = exchange(std::mem::take(&mut to_parent), &mut |m| {
+                parent.handle(m).unwrap()
+            });
+            assert!(!answers.is_empty(), "the session stalled");
+            to_parent = exchange(answers, &mut |m| child.handle(m).unwrap());
+        }
+        for m in to_parent {
+            parent.handle(m).unwrap();
+        }
+    });
+    assert!(child.report().refused.is_empty(), "{:?}", child.report());
+    for origin in [CITY, COUNTY] {
+        assert_eq!(province.size(origin), city.size(origin), "{origin}");
+    }
+    assert_eq!(
+        SyncMetrics::total(&city.ctx.metrics.cosignatures_stored, &[CITY, COUNTY]),
+        2,
+        "one cosignature per delta, stored"
+    );
+    province.stop().await;
     city.stop().await;
     county.stop().await;
 }

@@ -1,32 +1,34 @@
 //! The child's end of a sync session, as a state machine: it pushes its own log and the
-//! mirrors it holds of the nodes below, one origin after another, in deltas that end on a
-//! checkpoint the origin signed, and keeps the parent's cosignature of each.
+//! mirrors it holds of the nodes below, in deltas that end on a checkpoint the origin
+//! signed, and keeps the parent's cosignature of each.
 //!
 //! ```text
 //! start: Hello
-//! AwaitHelloAck --HelloAck--> next origin: OfferLog(latest checkpoint)
-//! Offered --CursorIs--> [parent up to date and its cosignature held: next origin]
-//!                       [re-offer a nearer checkpoint if the delta would be too big]
-//!                       ConsistencyProof + PushEntries...
-//!                       [+ the next delta: OfferLog + ConsistencyProof + PushEntries...]
-//!                                                                --> AwaitAccepted
-//! AwaitAccepted --CursorIs (of a delta sent ahead)--> check it starts where we said
-//! AwaitAccepted --Accepted--> store cosignature; send the delta after the ones in flight;
-//!                             none in flight: same origin again if behind, else next
-//! no origin left: FeedRequest{after: our position in the parent's feed}
+//! AwaitHelloAck --HelloAck--> OfferLog(latest checkpoint) of EVERY origin at once
+//! Surveying --CursorIs / Rejected (one per offer, in order)--> per origin:
+//!             [parent up to date and its cosignature held: nothing to send]
+//!             [else pending from the parent's cursor]
+//!           all answered --> send deltas (below)
+//! Streaming: each delta goes as OfferLog + ConsistencyProof + PushEntries..., one delta of
+//!            each pending origin in turn, while fewer than PIPELINE_DEPTH are unanswered;
+//!   --CursorIs (of the oldest delta)--> check it starts where we said
+//!   --Accepted (of the oldest delta)--> store cosignature; send more
+//!   --Rejected (of the oldest delta)--> drop that origin (its later deltas are refused too)
+//!   nothing in flight and nothing pending --> FeedRequest{after: our position in the feed}
 //! AwaitFeed --FeedPage--> verify every item, store, advance; more pages, then
 //!     [health reports due: HealthReports (own + subtree) --HealthAck--> next chunk]
 //!     Goodbye{None}
 //! ```
 //!
-//! It starts the first delta of each origin from the parent's cursor (`CursorIs`), so
-//! nothing the parent has verified and stored is ever sent again. Later deltas of the same
-//! origin are pipelined: up to [`PIPELINE_DEPTH`] deltas are unacknowledged at once, each
-//! starting where the one before ends, so this node reads and sends delta k+1 while the
-//! parent verifies, writes and cosigns delta k (the parent handles messages in order, so
-//! it sees delta k+1 only after it has accepted delta k). If the parent refuses a delta
-//! (fork, frozen origin) it refuses each one sent after it too; those answers are expected
-//! and skipped.
+//! Every delta starts from the parent's cursor (`CursorIs` of the survey, then the end of
+//! the delta sent before it), so nothing the parent has verified and stored is sent again.
+//! The parent handles messages strictly in order, so the child never waits for a round
+//! trip between deltas, of one origin or of different ones: while the parent verifies,
+//! writes and cosigns delta k, deltas k+1.. are already on their way. Under load this is
+//! what keeps a session with many origins (a province pushes its own log and every mirror
+//! below it) from costing two round trips per origin. If the parent refuses a delta (fork,
+//! frozen origin) it refuses each later one of that origin sent behind it too; those
+//! answers are expected and skipped.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -43,10 +45,11 @@ use super::error::SessionEnd;
 use super::feed::verify_page;
 use super::metrics::{is_verification_failure, SyncMetrics};
 
-/// Most deltas of one origin sent and not yet accepted. Two keep both ends busy (the
-/// parent verifies and writes one while this node reads and sends the next); more would
-/// only hold more entries in memory, since the parent handles deltas one at a time.
-pub const PIPELINE_DEPTH: usize = 2;
+/// Most deltas sent and not yet answered (over all origins of the session). Three keep both
+/// ends busy (the parent verifies and writes one, the next waits in its receive buffer,
+/// this node reads and sends a third); more would only hold more entries in memory, since
+/// the parent handles deltas one at a time.
+pub const PIPELINE_DEPTH: usize = 3;
 
 /// Ranges sent to the parent and not yet acknowledged, per origin. Kept across sessions
 /// (in memory, per process) to count entries sent twice.
@@ -94,12 +97,24 @@ impl Unacknowledged {
 /// A delta sent to the parent and not yet accepted.
 #[derive(Debug)]
 struct InFlight {
+    origin: String,
     checkpoint: SignedCheckpoint,
-    /// Where it starts: the parent's cursor for the first delta of an origin, the end of
-    /// the delta before it for a pipelined one.
+    /// Where it starts: the parent's cursor when it was sent.
     from: u64,
-    /// Sent ahead with its own `OfferLog`: the parent's `CursorIs` for it is still due.
+    /// Every delta is sent behind its own `OfferLog`; the parent's `CursorIs` for it comes
+    /// first, then its `Accepted`.
     cursor_due: bool,
+}
+
+/// An origin with something left to send, and where the parent's cursor will be once the
+/// deltas already sent are accepted.
+#[derive(Debug)]
+struct Pending {
+    origin: String,
+    from: u64,
+    /// The checkpoint to send first even though it adds no entry: the parent holds it but
+    /// this node lacks its cosignature (an empty delta asks for it).
+    recosign: Option<SignedCheckpoint>,
 }
 
 /// The messages of one delta, or the reason it cannot be sent as one.
@@ -129,15 +144,12 @@ pub struct UploadReport {
 
 enum Phase {
     AwaitHelloAck,
-    Offered {
-        origin: String,
-        checkpoint: SignedCheckpoint,
-        /// The offer is already the nearest checkpoint within the delta limits.
-        narrowed: bool,
+    /// Every origin offered at once; the parent answers each offer in order.
+    Surveying {
+        offers: VecDeque<(String, SignedCheckpoint)>,
     },
-    /// Deltas of `origin` sent, oldest first (never empty).
-    AwaitAccepted {
-        origin: String,
+    /// Deltas sent, oldest first, across origins (never empty).
+    Streaming {
         in_flight: VecDeque<InFlight>,
     },
     /// Pulling the parent's list feed from this position.
@@ -157,10 +169,12 @@ pub struct UploaderSession {
     parent: String,
     session_id: [u8; 16],
     unacked: Arc<Unacknowledged>,
-    origins: VecDeque<String>,
+    origins: Vec<String>,
+    /// Origins with deltas still to send, taken in turn (one delta each per turn).
+    pending: VecDeque<Pending>,
     phase: Phase,
     report: UploadReport,
-    /// Refusals still due for deltas sent ahead of one the parent refused: the parent
+    /// Refusals still due for deltas sent behind one the parent refused: the parent
     /// refuses each of them as well (the origin is frozen), and they change nothing more.
     refusals_due: HashMap<String, usize>,
 }
@@ -169,7 +183,7 @@ impl std::fmt::Debug for UploaderSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UploaderSession")
             .field("parent", &self.parent)
-            .field("pending_origins", &self.origins)
+            .field("origins", &self.origins)
             .finish_non_exhaustive()
     }
 }
@@ -197,20 +211,20 @@ impl UploaderSession {
             .store
             .logs()
             .map_err(|e| SessionEnd::internal(e.to_string()))?;
-        let mut origins: VecDeque<String> = VecDeque::new();
         // Own log first: it is what this node is responsible for.
-        for log in logs.iter().filter(|l| l.role == LogRole::Own) {
-            origins.push_back(log.origin.clone());
-        }
-        for log in logs.iter().filter(|l| l.role == LogRole::Mirror) {
-            origins.push_back(log.origin.clone());
-        }
+        let origins = logs
+            .iter()
+            .filter(|l| l.role == LogRole::Own)
+            .chain(logs.iter().filter(|l| l.role == LogRole::Mirror))
+            .map(|l| l.origin.clone())
+            .collect();
         Ok(UploaderSession {
             ctx,
             parent: parent.into(),
             session_id,
             unacked,
             origins,
+            pending: VecDeque::new(),
             phase: Phase::AwaitHelloAck,
             report: UploadReport::default(),
             refusals_due: HashMap::new(),
@@ -301,53 +315,60 @@ impl UploaderSession {
                         self.parent
                     )));
                 }
-                self.next_origin()
+                self.survey()
             }
             (
-                Phase::Offered {
-                    origin,
-                    checkpoint,
-                    narrowed,
-                },
+                Phase::Surveying { mut offers },
                 Message::CursorIs {
                     origin: at,
                     size,
                     root,
                 },
-            ) if at == origin => self.cursor(origin, checkpoint, narrowed, size, root),
+            ) if offers.front().is_some_and(|(origin, _)| *origin == at) => {
+                if let Some((origin, checkpoint)) = offers.pop_front() {
+                    self.cursor(origin, &checkpoint, size, root)?;
+                }
+                self.survey_answered(offers)
+            }
             (
-                Phase::AwaitAccepted { origin, in_flight },
+                Phase::Surveying { mut offers },
+                Message::Rejected {
+                    origin: at,
+                    code,
+                    detail,
+                },
+            ) if offers.front().is_some_and(|(origin, _)| *origin == at) => {
+                offers.pop_front();
+                self.refused(at, code, detail);
+                self.survey_answered(offers)
+            }
+            (
+                Phase::Streaming { in_flight },
                 Message::CursorIs {
                     origin: at, size, ..
                 },
-            ) if at == origin => self.pipelined_cursor(origin, in_flight, size),
+            ) if in_flight.front().is_some_and(|d| d.origin == at) => {
+                self.delta_cursor(in_flight, size)
+            }
             (
-                Phase::AwaitAccepted { origin, in_flight },
+                Phase::Streaming { in_flight },
                 Message::Accepted {
                     origin: at,
                     size,
                     cosignature,
                 },
-            ) if at == origin => self.accepted(origin, in_flight, size, &cosignature),
+            ) if in_flight.front().is_some_and(|d| d.origin == at) => {
+                self.accepted(in_flight, size, &cosignature)
+            }
             (
-                Phase::Offered { origin, .. },
+                Phase::Streaming { in_flight },
                 Message::Rejected {
                     origin: at,
                     code,
                     detail,
                 },
-            ) if at == origin => self.refused(origin, 0, code, detail),
-            (
-                Phase::AwaitAccepted { origin, in_flight },
-                Message::Rejected {
-                    origin: at,
-                    code,
-                    detail,
-                },
-            ) if at == origin => {
-                // Every delta sent after the refused one is refused in turn.
-                let after = in_flight.len().saturating_sub(1);
-                self.refused(origin, after, code, detail)
+            ) if in_flight.front().is_some_and(|d| d.origin == at) => {
+                self.delta_refused(in_flight, code, detail)
             }
             (
                 Phase::AwaitFeed { after },
@@ -376,25 +397,55 @@ impl UploaderSession {
         }
     }
 
-    /// The parent refused a delta of `origin`; `sent_after` more of its deltas were in
-    /// flight behind it. The session goes on with the next origin.
-    fn refused(
-        &mut self,
-        origin: String,
-        sent_after: usize,
-        code: ErrorCode,
-        detail: String,
-    ) -> Result<Vec<Message>, SessionEnd> {
-        self.ctx.metrics.rejected(code.name());
-        tracing::warn!(origin = %origin, parent = %self.parent, ?code, "parent refused: {detail}");
-        if sent_after > 0 {
-            *self.refusals_due.entry(origin.clone()).or_default() += sent_after;
+    /// Offers every origin that has a signed checkpoint, all at once: one round trip
+    /// learns the parent's cursor of each, whatever the number of origins.
+    fn survey(&mut self) -> Result<Vec<Message>, SessionEnd> {
+        let mut out = Vec::new();
+        let mut offers = VecDeque::new();
+        for origin in std::mem::take(&mut self.origins) {
+            let latest = self
+                .ctx
+                .store
+                .latest_signed_checkpoint(&origin)
+                .map_err(|e| SessionEnd::internal(e.to_string()))?;
+            let Some(latest) = latest else { continue };
+            let offered = self.with_cosignatures(&origin, latest)?;
+            out.push(Message::OfferLog {
+                origin: origin.clone(),
+                checkpoint: offered.to_bytes(),
+            });
+            offers.push_back((origin, offered));
         }
-        self.report.refused.push((origin, code, detail));
-        self.next_origin()
+        if offers.is_empty() {
+            return self.after_deltas();
+        }
+        self.phase = Phase::Surveying { offers };
+        Ok(out)
     }
 
-    /// Whether a refusal of `origin` is one still due for a delta sent ahead of a refused
+    /// One offer answered; once all are, the deltas go out.
+    fn survey_answered(
+        &mut self,
+        offers: VecDeque<(String, SignedCheckpoint)>,
+    ) -> Result<Vec<Message>, SessionEnd> {
+        if !offers.is_empty() {
+            self.phase = Phase::Surveying { offers };
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        self.fill(VecDeque::new(), &mut out).map(|()| out)
+    }
+
+    /// The parent refused an origin (it is frozen there, or a delta of it forked). The
+    /// session goes on with the other origins.
+    fn refused(&mut self, origin: String, code: ErrorCode, detail: String) {
+        self.ctx.metrics.rejected(code.name());
+        tracing::warn!(origin = %origin, parent = %self.parent, ?code, "parent refused: {detail}");
+        self.pending.retain(|p| p.origin != origin);
+        self.report.refused.push((origin, code, detail));
+    }
+
+    /// Whether a refusal of `origin` is one still due for a delta sent behind a refused
     /// one (and so already accounted for).
     fn refusal_was_due(&mut self, origin: &str) -> bool {
         let Some(due) = self.refusals_due.get_mut(origin) else {
@@ -407,18 +458,8 @@ impl UploaderSession {
         true
     }
 
-    /// Offers the next origin that has a signed checkpoint; after the last one, pulls the
-    /// parent's list feed.
-    fn next_origin(&mut self) -> Result<Vec<Message>, SessionEnd> {
-        while let Some(origin) = self.origins.pop_front() {
-            let latest = self
-                .ctx
-                .store
-                .latest_signed_checkpoint(&origin)
-                .map_err(|e| SessionEnd::internal(e.to_string()))?;
-            let Some(latest) = latest else { continue };
-            return self.offer(origin, latest, false);
-        }
+    /// After the deltas: the parent's list feed.
+    fn after_deltas(&mut self) -> Result<Vec<Message>, SessionEnd> {
         let after = self
             .ctx
             .store
@@ -506,25 +547,6 @@ impl UploaderSession {
         }])
     }
 
-    fn offer(
-        &mut self,
-        origin: String,
-        checkpoint: SignedCheckpoint,
-        narrowed: bool,
-    ) -> Result<Vec<Message>, SessionEnd> {
-        let checkpoint = self.with_cosignatures(&origin, checkpoint)?;
-        let bytes = checkpoint.to_bytes();
-        self.phase = Phase::Offered {
-            origin: origin.clone(),
-            checkpoint,
-            narrowed,
-        };
-        Ok(vec![Message::OfferLog {
-            origin,
-            checkpoint: bytes,
-        }])
-    }
-
     /// The checkpoint as offered upward, with the cosignatures this node holds for it.
     fn with_cosignatures(
         &self,
@@ -534,14 +556,14 @@ impl UploaderSession {
         with_stored_cosignatures(self.ctx.store.as_ref(), origin, checkpoint)
     }
 
+    /// The parent's cursor for an offered origin: decides whether it has anything to send.
     fn cursor(
         &mut self,
         origin: String,
-        checkpoint: SignedCheckpoint,
-        narrowed: bool,
+        checkpoint: &SignedCheckpoint,
         size: u64,
         root: Hash,
-    ) -> Result<Vec<Message>, SessionEnd> {
+    ) -> Result<(), SessionEnd> {
         self.ctx.health.acknowledged(&origin, size);
         let store = self.ctx.store.as_ref();
         let ours = store
@@ -559,7 +581,7 @@ impl UploaderSession {
                  node restored from a backup? See docs/operations.md (backup and restore)"
             );
             self.report.behind_parent.push((origin, size, ours));
-            return self.next_origin();
+            return Ok(());
         }
         let our_root = store
             .root_at(&origin, size)
@@ -575,32 +597,29 @@ impl UploaderSession {
             );
         }
         if size > target {
-            if narrowed {
-                // The parent is ahead of the nearer checkpoint we picked: offer the latest.
-                return self.same_origin_again(origin);
-            }
             // The parent holds more than our latest checkpoint covers (we crashed between
             // appending and storing the checkpoint): nothing to send until we sign again.
             tracing::warn!(origin = %origin, parent = %self.parent, "parent is at {size}, our latest checkpoint at {target}");
-            return self.next_origin();
+            return Ok(());
         }
-        if size == target && our_root == root && self.parent_cosigned(&checkpoint) {
-            // The parent holds this checkpoint and we hold its cosignature: nothing to send
-            // and nothing to ask for. (Without the cosignature, the empty delta below asks
-            // the parent to cosign again.)
-            self.report.synced.push(origin);
-            return self.next_origin();
-        }
-        if !narrowed && target - size > self.ctx.limits.max_delta_entries {
-            let limit = size.saturating_add(self.ctx.limits.max_delta_entries);
-            let nearer = self.nearest_checkpoint(&origin, size, limit)?;
-            if let Some(nearer) = nearer {
-                if nearer.checkpoint().size != target {
-                    return self.offer(origin, nearer, true);
-                }
+        let recosign = if size == target && our_root == root {
+            if self.parent_cosigned(checkpoint) {
+                // The parent holds this checkpoint and we hold its cosignature: nothing to
+                // send and nothing to ask for.
+                self.report.synced.push(origin);
+                return Ok(());
             }
-        }
-        self.send_delta(origin, checkpoint, size)
+            // Without the cosignature, an empty delta asks the parent to cosign again.
+            Some(checkpoint.clone())
+        } else {
+            None
+        };
+        self.pending.push_back(Pending {
+            origin,
+            from: size,
+            recosign,
+        });
+        Ok(())
     }
 
     /// Whether `checkpoint` (as offered, with the cosignatures this node stores) carries a
@@ -656,74 +675,72 @@ impl UploaderSession {
         Ok(best)
     }
 
-    /// Sends the delta `from..checkpoint` (the parent's cursor is `from`), and behind it
-    /// the next deltas of the same origin up to [`PIPELINE_DEPTH`].
-    fn send_delta(
+    /// Sends deltas until [`PIPELINE_DEPTH`] are unanswered or nothing is left: one delta
+    /// of each pending origin in turn (a busy origin does not hold up the others), each
+    /// behind its own `OfferLog` and starting where the parent's cursor will be. With
+    /// nothing in flight and nothing left, goes on to the feed.
+    fn fill(
         &mut self,
-        origin: String,
-        checkpoint: SignedCheckpoint,
-        from: u64,
-    ) -> Result<Vec<Message>, SessionEnd> {
-        let mut out = match self.delta_messages(&origin, &checkpoint, from)? {
-            DeltaMessages::Ready(out) => out,
-            DeltaMessages::TooBig(nearer) => return self.offer(origin, nearer, true),
-        };
-        self.count_sent(&origin, from, checkpoint.checkpoint().size);
-        let mut in_flight = VecDeque::from([InFlight {
-            checkpoint,
-            from,
-            cursor_due: false,
-        }]);
-        self.send_ahead(&origin, &mut in_flight, &mut out, from)?;
-        self.phase = Phase::AwaitAccepted { origin, in_flight };
-        Ok(out)
-    }
-
-    /// Appends to `out` the deltas that follow the last one in flight (or, with none in
-    /// flight, the parent's known cursor `cursor`), each with its own `OfferLog`, while
-    /// fewer than [`PIPELINE_DEPTH`] are unacknowledged. A delta that needs narrowing (no
-    /// stored checkpoint within the limits) is left for the path that asks for the cursor.
-    fn send_ahead(
-        &mut self,
-        origin: &str,
-        in_flight: &mut VecDeque<InFlight>,
+        mut in_flight: VecDeque<InFlight>,
         out: &mut Vec<Message>,
-        cursor: u64,
     ) -> Result<(), SessionEnd> {
         while in_flight.len() < PIPELINE_DEPTH {
-            let from = in_flight
-                .back()
-                .map_or(cursor, |last| last.checkpoint.checkpoint().size);
-            let Some(next) = self.next_checkpoint(origin, from)? else {
+            let Some(mut next) = self.pending.pop_front() else {
                 break;
             };
-            let next = self.with_cosignatures(origin, next)?;
-            let DeltaMessages::Ready(messages) = self.delta_messages(origin, &next, from)? else {
-                break;
+            let end = match next.recosign.take() {
+                Some(checkpoint) => Some(checkpoint),
+                None => self.delta_end(&next.origin, next.from)?,
             };
+            let Some(end) = end else {
+                // The parent now holds everything signed of this origin.
+                self.report.synced.push(next.origin);
+                continue;
+            };
+            let (end, messages) = match self.delta_messages(&next.origin, &end, next.from)? {
+                DeltaMessages::Ready(messages) => (end, messages),
+                DeltaMessages::TooBig(nearer) => {
+                    match self.delta_messages(&next.origin, &nearer, next.from)? {
+                        DeltaMessages::Ready(messages) => (nearer, messages),
+                        DeltaMessages::TooBig(_) => {
+                            return Err(SessionEnd::internal(format!(
+                                "{}: no checkpoint ends a delta from {} within the byte limit",
+                                next.origin, next.from
+                            )))
+                        }
+                    }
+                }
+            };
+            let end = self.with_cosignatures(&next.origin, end)?;
+            let to = end.checkpoint().size;
             out.push(Message::OfferLog {
-                origin: origin.to_owned(),
-                checkpoint: next.to_bytes(),
+                origin: next.origin.clone(),
+                checkpoint: end.to_bytes(),
             });
             out.extend(messages);
-            self.count_sent(origin, from, next.checkpoint().size);
+            self.count_sent(&next.origin, next.from, to);
             in_flight.push_back(InFlight {
-                checkpoint: next,
-                from,
+                origin: next.origin.clone(),
+                checkpoint: end,
+                from: next.from,
                 cursor_due: true,
             });
+            next.from = to;
+            self.pending.push_back(next);
+        }
+        if in_flight.is_empty() {
+            out.extend(self.after_deltas()?);
+        } else {
+            self.phase = Phase::Streaming { in_flight };
         }
         Ok(())
     }
 
     /// The checkpoint that ends the next delta of `origin` after `from`: the latest one if
-    /// it is within the entry limit of a delta, else the farthest stored one within it;
-    /// `None` when there is none (nothing new, or only checkpoints too far away).
-    fn next_checkpoint(
-        &self,
-        origin: &str,
-        from: u64,
-    ) -> Result<Option<SignedCheckpoint>, SessionEnd> {
+    /// it is within the entry limit of a delta, else the farthest stored one within it, or
+    /// (none that near) the first one beyond `from`, for the parent to judge; `None` when
+    /// nothing was signed beyond `from`.
+    fn delta_end(&self, origin: &str, from: u64) -> Result<Option<SignedCheckpoint>, SessionEnd> {
         let latest = self
             .ctx
             .store
@@ -740,9 +757,10 @@ impl UploaderSession {
         if size <= limit {
             return Ok(Some(latest));
         }
-        Ok(self
-            .nearest_checkpoint(origin, from, limit)?
-            .filter(|cp| cp.checkpoint().size <= limit))
+        Ok(Some(
+            self.nearest_checkpoint(origin, from, limit)?
+                .unwrap_or(latest),
+        ))
     }
 
     /// The `ConsistencyProof` and `PushEntries` frames of the delta `from..checkpoint`.
@@ -817,44 +835,66 @@ impl UploaderSession {
         self.report.entries_sent += to - from;
     }
 
-    /// The parent's cursor for a delta sent ahead: it must be where that delta starts (the
-    /// parent accepted the one before it). Any other size means the two ends disagree on
-    /// the log, which the parent also finds when it checks the delta.
-    fn pipelined_cursor(
+    /// The parent's cursor for the oldest delta in flight: it must be where that delta
+    /// starts (the parent accepted the one before it). Any other size means the two ends
+    /// disagree on the log, which the parent also finds when it checks the delta.
+    fn delta_cursor(
         &mut self,
-        origin: String,
         mut in_flight: VecDeque<InFlight>,
         size: u64,
     ) -> Result<Vec<Message>, SessionEnd> {
         let Some(front) = in_flight.front_mut().filter(|d| d.cursor_due) else {
-            return Err(SessionEnd::protocol(format!(
-                "{origin}: CursorIs while no delta sent ahead waits for one"
-            )));
+            return Err(SessionEnd::protocol(
+                "CursorIs while the oldest delta in flight waits for its Accepted",
+            ));
         };
         if size != front.from {
             return Err(SessionEnd::protocol(format!(
-                "{origin}: parent's cursor is {size}, the delta sent ahead starts at {}",
-                front.from
+                "{}: parent's cursor is {size}, the delta sent starts at {}",
+                front.origin, front.from
             )));
         }
         front.cursor_due = false;
-        self.ctx.health.acknowledged(&origin, size);
-        self.phase = Phase::AwaitAccepted { origin, in_flight };
+        self.ctx.health.acknowledged(&front.origin, size);
+        self.phase = Phase::Streaming { in_flight };
         Ok(Vec::new())
+    }
+
+    /// The parent refused the oldest delta in flight: it refuses every later delta of the
+    /// same origin sent behind it too; the other origins' deltas go on.
+    fn delta_refused(
+        &mut self,
+        mut in_flight: VecDeque<InFlight>,
+        code: ErrorCode,
+        detail: String,
+    ) -> Result<Vec<Message>, SessionEnd> {
+        let Some(refused) = in_flight.pop_front() else {
+            return Err(SessionEnd::internal("Rejected while no delta is in flight"));
+        };
+        let behind = in_flight
+            .iter()
+            .filter(|d| d.origin == refused.origin)
+            .count();
+        in_flight.retain(|d| d.origin != refused.origin);
+        if behind > 0 {
+            *self.refusals_due.entry(refused.origin.clone()).or_default() += behind;
+        }
+        self.refused(refused.origin, code, detail);
+        let mut out = Vec::new();
+        self.fill(in_flight, &mut out)?;
+        Ok(out)
     }
 
     fn accepted(
         &mut self,
-        origin: String,
         mut in_flight: VecDeque<InFlight>,
         size: u64,
         cosignature: &[u8],
     ) -> Result<Vec<Message>, SessionEnd> {
         let Some(oldest) = in_flight.pop_front() else {
-            return Err(SessionEnd::internal(format!(
-                "{origin}: Accepted while no delta is in flight"
-            )));
+            return Err(SessionEnd::internal("Accepted while no delta is in flight"));
         };
+        let origin = oldest.origin.as_str();
         if oldest.cursor_due {
             return Err(SessionEnd::protocol(format!(
                 "{origin}: Accepted before the CursorIs of the delta from {}",
@@ -899,47 +939,17 @@ impl UploaderSession {
         })?;
         self.ctx
             .store
-            .add_cosignature(&origin, size, &parsed.to_line())
+            .add_cosignature(origin, size, &parsed.to_line())
             .map_err(|e| SessionEnd::internal(e.to_string()))?;
-        self.unacked.acknowledged(&origin, size);
-        self.ctx.health.acknowledged(&origin, size);
+        self.unacked.acknowledged(origin, size);
+        self.ctx.health.acknowledged(origin, size);
         self.ctx
             .metrics
             .cosignatures_stored
-            .get_or_create(&SyncMetrics::origin(&origin))
+            .get_or_create(&SyncMetrics::origin(origin))
             .inc();
-        // The parent's cursor is now `size`: what was signed since goes up without asking.
         let mut out = Vec::new();
-        self.send_ahead(&origin, &mut in_flight, &mut out, size)?;
-        if !in_flight.is_empty() {
-            self.phase = Phase::AwaitAccepted { origin, in_flight };
-            return Ok(out);
-        }
-        let latest = self
-            .ctx
-            .store
-            .latest_signed_checkpoint(&origin)
-            .map_err(|e| SessionEnd::internal(e.to_string()))?;
-        match latest {
-            // Nothing could be sent ahead (the next checkpoint is too far): offer the
-            // latest, and the cursor path narrows it.
-            Some(latest) if latest.checkpoint().size > size => self.offer(origin, latest, false),
-            _ => {
-                self.report.synced.push(origin);
-                self.next_origin()
-            }
-        }
-    }
-
-    fn same_origin_again(&mut self, origin: String) -> Result<Vec<Message>, SessionEnd> {
-        let latest = self
-            .ctx
-            .store
-            .latest_signed_checkpoint(&origin)
-            .map_err(|e| SessionEnd::internal(e.to_string()))?;
-        match latest {
-            Some(latest) => self.offer(origin, latest, false),
-            None => self.next_origin(),
-        }
+        self.fill(in_flight, &mut out)?;
+        Ok(out)
     }
 }
