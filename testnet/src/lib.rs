@@ -6,7 +6,7 @@
 //! - [`manifest`]: `testnet.json`, what `up` started (ports, pids) for the other commands;
 //! - [`process`]: finding, spawning, watching and stopping `credx-node` processes;
 //! - [`records`] and [`load`]: synthetic 双公示 records submitted through the department API;
-//! - [`propagation`]: county → national latency of the batches of a load;
+//! - [`propagation`]: county → city, province and national latency of the batches of a load;
 //! - [`metrics`] and [`report`]: `/metrics` scraped from every node, per-node counters and
 //!   convergence of every log at every ancestor;
 //! - [`relay`], [`relay_control`], [`relay_host`]: the fault-injecting UDP relay on every

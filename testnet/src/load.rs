@@ -5,6 +5,7 @@
 //! one batch of the records due by then; a batch answered late makes the next one larger,
 //! so the total over the run is `rate × duration` whatever the latency.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,7 +14,7 @@ use serde_json::Value;
 
 use crate::error::TestnetError;
 use crate::manifest::{Manifest, NodeEntry};
-use crate::propagation::{Percentiles, Tracker};
+use crate::propagation::{Ancestors, Percentiles, Tracker};
 use crate::records::RecordMix;
 
 const TICK: Duration = Duration::from_millis(250);
@@ -32,8 +33,10 @@ pub struct LoadSummary {
     pub seconds: f64,
     /// The first rejection or failure, to show.
     pub first_problem: Option<String>,
-    /// County → national latency of the batches (none without a national node).
+    /// County → top (national) latency of the batches (none without an ancestor).
     pub propagation: Option<Percentiles>,
+    /// County → each level above it (city, province, national), nearest first.
+    pub propagation_by_level: Vec<(String, Percentiles)>,
 }
 
 #[derive(Debug, Default)]
@@ -86,17 +89,20 @@ pub async fn run(
         if counties.len() == 1 { "y" } else { "ies" }
     );
     let counters = Arc::new(Counters::default());
-    let tracker = Arc::new(Tracker::default());
-    let watcher = manifest
-        .nodes
-        .iter()
-        .find(|n| n.parent.is_none())
-        .map(|national| {
-            let tracker = Arc::clone(&tracker);
-            let client = client.clone();
-            let url = national.url("/metrics");
-            tokio::spawn(async move { tracker.watch(&client, &url, PROPAGATION_DRAIN).await })
-        });
+    let tracker = Arc::new(Tracker::new(ancestors_of_counties(manifest)));
+    let watched: HashMap<String, String> = tracker
+        .watched()
+        .into_iter()
+        .filter_map(|origin| {
+            let node = manifest.nodes.iter().find(|n| n.origin == origin)?;
+            Some((origin, node.url("/metrics")))
+        })
+        .collect();
+    let watcher = (!watched.is_empty()).then(|| {
+        let tracker = Arc::clone(&tracker);
+        let client = client.clone();
+        tokio::spawn(async move { tracker.watch(&client, &watched, PROPAGATION_DRAIN).await })
+    });
     let started = Instant::now();
     let mut tasks = Vec::new();
     for county in counties {
@@ -124,9 +130,15 @@ pub async fn run(
     progress.abort();
     let seconds = started.elapsed().as_secs_f64();
     tracker.load_done();
-    let propagation = match watcher {
-        Some(task) => task.await.ok().and_then(|()| tracker.percentiles()),
-        None => None,
+    let watched = match watcher {
+        Some(task) => task.await.is_ok(),
+        None => false,
+    };
+    let propagation = watched.then(|| tracker.percentiles()).flatten();
+    let propagation_by_level = if watched {
+        tracker.levels()
+    } else {
+        Vec::new()
     };
     let summary = LoadSummary {
         sent: counters.sent.load(Ordering::Relaxed),
@@ -137,6 +149,7 @@ pub async fn run(
         seconds,
         first_problem: counters.first_problem.lock().ok().and_then(|p| p.clone()),
         propagation,
+        propagation_by_level,
     };
     println!(
         "load: done in {:.1} s: sent {}, accepted {} ({} licences, {} penalties), rejected {}, failed {} ({:.0} records/s accepted)",
@@ -166,7 +179,43 @@ pub async fn run(
             }
         );
     }
+    for (level, p) in &summary.propagation_by_level {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "  county → {level}: p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms ({} batches{})",
+            ms(p.p50),
+            ms(p.p90),
+            ms(p.p99),
+            ms(p.max),
+            p.batches,
+            if p.unresolved > 0 {
+                format!(", {} not seen", p.unresolved)
+            } else {
+                String::new()
+            }
+        );
+    }
     Ok(summary)
+}
+
+/// Every county's ancestors, nearest first, from the manifest's parent links.
+fn ancestors_of_counties(manifest: &Manifest) -> HashMap<String, Ancestors> {
+    manifest
+        .counties()
+        .map(|county| {
+            let mut chain = Vec::new();
+            let mut at = county.parent.as_deref();
+            // A manifest is a tree; the bound only guards against a hand-edited cycle.
+            while let Some(parent) = at.filter(|_| chain.len() < manifest.nodes.len()) {
+                let Some(node) = manifest.nodes.iter().find(|n| n.origin == parent) else {
+                    break;
+                };
+                chain.push((node.origin.clone(), node.level.clone()));
+                at = node.parent.as_deref();
+            }
+            (county.origin.clone(), chain)
+        })
+        .collect()
 }
 
 fn mix_for(

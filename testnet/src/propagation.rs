@@ -1,10 +1,11 @@
-//! Propagation county → national during a load: each batch's answer says the size of the
-//! county's signed checkpoint covering it; the national node's `/metrics` is polled every
-//! 50 ms, and a batch has arrived when the national mirror of that county reaches the size.
+//! Propagation during a load, level by level: each batch's answer says the size of the
+//! county's signed checkpoint covering it; the `/metrics` of every ancestor of the counties
+//! (cities, provinces, the national node) is polled every 50 ms, and a batch has reached a
+//! level when that ancestor's mirror of the county reaches the size.
 //!
 //! Latency runs from the county's answer (records durable and checkpointed) to the first
-//! poll that sees them at the national node, so it includes the sync interval at every
-//! level and overstates by up to one poll period plus a scrape.
+//! poll that sees them at the ancestor, so it includes the sync interval at every level
+//! and overstates by up to one poll period plus a scrape.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,15 +16,31 @@ use crate::metrics::Scrape;
 
 const POLL: Duration = Duration::from_millis(50);
 
-/// Batches answered and not yet seen at the national node, and the latencies so far.
+/// A county's ancestors, nearest first: (origin, level name).
+pub type Ancestors = Vec<(String, String)>;
+
+/// A batch answered by its county and not yet seen at every ancestor.
+#[derive(Debug)]
+struct Batch {
+    origin: String,
+    size: u64,
+    answered: Instant,
+    /// Per ancestor (nearest first): whether the batch was seen there.
+    seen: Vec<bool>,
+}
+
+/// Batches answered and not yet seen everywhere, and the latencies so far.
 #[derive(Debug, Default)]
 pub struct Tracker {
-    pending: Mutex<Vec<(String, u64, Instant)>>,
-    latencies: Mutex<Vec<Duration>>,
+    /// County origin → its ancestors.
+    chains: HashMap<String, Ancestors>,
+    pending: Mutex<Vec<Batch>>,
+    /// Level name → latencies of the batches seen there.
+    latencies: Mutex<HashMap<String, Vec<Duration>>>,
     load_done: AtomicBool,
 }
 
-/// Latency percentiles of the batches of a run.
+/// Latency percentiles of the batches of a run at one level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Percentiles {
     pub batches: usize,
@@ -31,15 +48,42 @@ pub struct Percentiles {
     pub p90: Duration,
     pub p99: Duration,
     pub max: Duration,
-    /// Batches not seen at the national node before the watch gave up.
+    /// Batches not seen at this level before the watch gave up.
     pub unresolved: usize,
 }
 
 impl Tracker {
+    /// A tracker for counties whose ancestors are `chains` (county origin → ancestors).
+    pub fn new(chains: HashMap<String, Ancestors>) -> Tracker {
+        Tracker {
+            chains,
+            ..Tracker::default()
+        }
+    }
+
+    /// The ancestor nodes to poll (origins).
+    pub fn watched(&self) -> Vec<String> {
+        let mut nodes: Vec<String> = self
+            .chains
+            .values()
+            .flatten()
+            .map(|(origin, _)| origin.clone())
+            .collect();
+        nodes.sort();
+        nodes.dedup();
+        nodes
+    }
+
     /// A batch of `origin` answered now, covered by its checkpoint of `size`.
     pub fn answered(&self, origin: &str, size: u64) {
+        let levels = self.chains.get(origin).map_or(0, Vec::len);
         if let Ok(mut pending) = self.pending.lock() {
-            pending.push((origin.to_owned(), size, Instant::now()));
+            pending.push(Batch {
+                origin: origin.to_owned(),
+                size,
+                answered: Instant::now(),
+                seen: vec![false; levels],
+            });
         }
     }
 
@@ -48,15 +92,24 @@ impl Tracker {
         self.load_done.store(true, Ordering::Relaxed);
     }
 
-    /// Polls the national node until the load is done and every batch has arrived, or
-    /// `drain` after the load ended.
-    pub async fn watch(&self, client: &reqwest::Client, national_metrics: &str, drain: Duration) {
+    /// Polls the ancestors (`urls`: origin → `/metrics` address) until the load is done
+    /// and every batch has arrived everywhere, or `drain` after the load ended.
+    pub async fn watch(
+        &self,
+        client: &reqwest::Client,
+        urls: &HashMap<String, String>,
+        drain: Duration,
+    ) {
         let mut drain_deadline = None;
         loop {
             tokio::time::sleep(POLL).await;
-            if let Some(sizes) = mirror_sizes(client, national_metrics).await {
-                self.resolve(&sizes);
+            let mut sizes = HashMap::new();
+            for (origin, url) in urls {
+                if let Some(mirrors) = mirror_sizes(client, url).await {
+                    sizes.insert(origin.clone(), mirrors);
+                }
             }
+            self.resolve(&sizes);
             if self.load_done.load(Ordering::Relaxed) {
                 let deadline = *drain_deadline.get_or_insert_with(|| Instant::now() + drain);
                 let empty = self.pending.lock().map(|p| p.is_empty()).unwrap_or(true);
@@ -67,25 +120,87 @@ impl Tracker {
         }
     }
 
-    fn resolve(&self, sizes: &HashMap<String, u64>) {
+    /// `sizes`: ancestor origin → (mirrored origin → size), as just polled.
+    fn resolve(&self, sizes: &HashMap<String, HashMap<String, u64>>) {
         let now = Instant::now();
         let (Ok(mut pending), Ok(mut latencies)) = (self.pending.lock(), self.latencies.lock())
         else {
             return;
         };
-        pending.retain(|(origin, size, answered)| {
-            let arrived = sizes.get(origin).is_some_and(|have| have >= size);
-            if arrived {
-                latencies.push(now.saturating_duration_since(*answered));
+        pending.retain_mut(|batch| {
+            let Some(chain) = self.chains.get(&batch.origin) else {
+                return false;
+            };
+            for ((ancestor, level), seen) in chain.iter().zip(batch.seen.iter_mut()) {
+                let arrived = sizes
+                    .get(ancestor)
+                    .and_then(|mirrors| mirrors.get(&batch.origin))
+                    .is_some_and(|have| *have >= batch.size);
+                if arrived && !*seen {
+                    *seen = true;
+                    latencies
+                        .entry(level.clone())
+                        .or_default()
+                        .push(now.saturating_duration_since(batch.answered));
+                }
             }
-            !arrived
+            !batch.seen.iter().all(|s| *s)
         });
     }
 
-    /// The percentiles, once the watch is over (`None`: no batch was answered).
+    /// The percentiles at each level, nearest level first, once the watch is over (levels
+    /// where no batch arrived are left out).
+    pub fn levels(&self) -> Vec<(String, Percentiles)> {
+        let mut order: Vec<(usize, String)> = self
+            .chains
+            .values()
+            .flat_map(|chain| {
+                chain
+                    .iter()
+                    .enumerate()
+                    .map(|(depth, (_, level))| (depth, level.clone()))
+            })
+            .collect();
+        order.sort();
+        order.dedup_by(|a, b| a.1 == b.1);
+        order
+            .into_iter()
+            .filter_map(|(_, level)| Some((level.clone(), self.percentiles_at(&level)?)))
+            .collect()
+    }
+
+    /// The percentiles at the top level (the national node), once the watch is over
+    /// (`None`: no batch arrived there).
     pub fn percentiles(&self) -> Option<Percentiles> {
-        let mut latencies = self.latencies.lock().ok()?.clone();
-        let unresolved = self.pending.lock().map(|p| p.len()).unwrap_or(0);
+        let top = self
+            .chains
+            .values()
+            .filter_map(|chain| chain.last())
+            .map(|(_, level)| level.clone())
+            .next()?;
+        self.percentiles_at(&top)
+    }
+
+    fn percentiles_at(&self, level: &str) -> Option<Percentiles> {
+        let mut latencies = self.latencies.lock().ok()?.get(level)?.clone();
+        let unresolved = self
+            .pending
+            .lock()
+            .map(|pending| {
+                pending
+                    .iter()
+                    .filter(|batch| {
+                        let chain = self.chains.get(&batch.origin);
+                        chain.is_some_and(|chain| {
+                            chain
+                                .iter()
+                                .zip(&batch.seen)
+                                .any(|((_, l), seen)| l == level && !seen)
+                        })
+                    })
+                    .count()
+            })
+            .unwrap_or(0);
         latencies.sort();
         let at = |q: f64| {
             let rank = ((q * latencies.len() as f64).ceil() as usize).max(1);
@@ -126,20 +241,49 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    fn chain(pairs: &[(&str, &str)]) -> Ancestors {
+        pairs
+            .iter()
+            .map(|(o, l)| (o.to_string(), l.to_string()))
+            .collect()
+    }
+
+    fn polled(node: &str, mirrors: &[(&str, u64)]) -> (String, HashMap<String, u64>) {
+        (
+            node.to_owned(),
+            mirrors.iter().map(|(o, s)| (o.to_string(), *s)).collect(),
+        )
+    }
+
     #[test]
-    fn a_batch_arrives_when_the_mirror_reaches_its_checkpoint() {
-        let tracker = Tracker::default();
+    fn a_batch_reaches_each_level_when_its_mirror_there_reaches_the_checkpoint() {
+        let tracker = Tracker::new(HashMap::from([
+            (
+                "a.credx".to_owned(),
+                chain(&[("city", "city"), ("cn", "national")]),
+            ),
+            (
+                "b.credx".to_owned(),
+                chain(&[("city", "city"), ("cn", "national")]),
+            ),
+        ]));
+        assert_eq!(tracker.watched(), vec!["city".to_owned(), "cn".to_owned()]);
         tracker.answered("a.credx", 10);
         tracker.answered("a.credx", 20);
         tracker.answered("b.credx", 5);
-        tracker.resolve(&HashMap::from([("a.credx".to_owned(), 15)]));
-        assert_eq!(tracker.latencies.lock().unwrap().len(), 1);
+        tracker.resolve(&HashMap::from([polled("city", &[("a.credx", 15)])]));
         tracker.resolve(&HashMap::from([
-            ("a.credx".to_owned(), 20),
-            ("b.credx".to_owned(), 4),
+            polled("city", &[("a.credx", 20), ("b.credx", 5)]),
+            polled("cn", &[("a.credx", 20), ("b.credx", 4)]),
         ]));
-        let p = tracker.percentiles().unwrap();
-        assert_eq!((p.batches, p.unresolved), (2, 1));
-        assert!(p.p50 <= p.p99 && p.p99 <= p.max);
+        let levels = tracker.levels();
+        let names: Vec<&str> = levels.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(names, vec!["city", "national"]);
+        assert_eq!((levels[0].1.batches, levels[0].1.unresolved), (3, 0));
+        let top = tracker.percentiles().unwrap();
+        assert_eq!((top.batches, top.unresolved), (2, 1));
+        assert!(top.p50 <= top.p99 && top.p99 <= top.max);
+        // Batch b is still pending (not yet at the national node); the others are done.
+        assert_eq!(tracker.pending.lock().unwrap().len(), 1);
     }
 }
