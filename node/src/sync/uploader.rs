@@ -112,9 +112,10 @@ struct InFlight {
 struct Pending {
     origin: String,
     from: u64,
-    /// The checkpoint to send first even though it adds no entry: the parent holds it but
-    /// this node lacks its cosignature (an empty delta asks for it).
-    recosign: Option<SignedCheckpoint>,
+    /// The checkpoint to send first even though it adds no entry: the parent holds its
+    /// size but this node lacks the parent's cosignature of it (the empty delta asks for
+    /// one), or the two roots differ (the parent judges the fork from it).
+    first: Option<SignedCheckpoint>,
 }
 
 /// The messages of one delta, or the reason it cannot be sent as one.
@@ -602,14 +603,15 @@ impl UploaderSession {
             tracing::warn!(origin = %origin, parent = %self.parent, "parent is at {size}, our latest checkpoint at {target}");
             return Ok(());
         }
-        let recosign = if size == target && our_root == root {
-            if self.parent_cosigned(checkpoint) {
+        let first = if size == target {
+            if our_root == root && self.parent_cosigned(checkpoint) {
                 // The parent holds this checkpoint and we hold its cosignature: nothing to
                 // send and nothing to ask for.
                 self.report.synced.push(origin);
                 return Ok(());
             }
-            // Without the cosignature, an empty delta asks the parent to cosign again.
+            // An empty delta: it asks the parent to cosign again (we lack its
+            // cosignature), or shows it our checkpoint where the roots differ (a fork).
             Some(checkpoint.clone())
         } else {
             None
@@ -617,7 +619,7 @@ impl UploaderSession {
         self.pending.push_back(Pending {
             origin,
             from: size,
-            recosign,
+            first,
         });
         Ok(())
     }
@@ -688,7 +690,7 @@ impl UploaderSession {
             let Some(mut next) = self.pending.pop_front() else {
                 break;
             };
-            let end = match next.recosign.take() {
+            let end = match next.first.take() {
                 Some(checkpoint) => Some(checkpoint),
                 None => self.delta_end(&next.origin, next.from)?,
             };
@@ -697,18 +699,13 @@ impl UploaderSession {
                 self.report.synced.push(next.origin);
                 continue;
             };
-            let (end, messages) = match self.delta_messages(&next.origin, &end, next.from)? {
-                DeltaMessages::Ready(messages) => (end, messages),
-                DeltaMessages::TooBig(nearer) => {
-                    match self.delta_messages(&next.origin, &nearer, next.from)? {
-                        DeltaMessages::Ready(messages) => (nearer, messages),
-                        DeltaMessages::TooBig(_) => {
-                            return Err(SessionEnd::internal(format!(
-                                "{}: no checkpoint ends a delta from {} within the byte limit",
-                                next.origin, next.from
-                            )))
-                        }
-                    }
+            // Too many bytes: end on a nearer checkpoint (each one strictly nearer, so this
+            // ends; `delta_messages` sends the nearest one whatever its size).
+            let mut end = end;
+            let messages = loop {
+                match self.delta_messages(&next.origin, &end, next.from)? {
+                    DeltaMessages::Ready(messages) => break messages,
+                    DeltaMessages::TooBig(nearer) => end = nearer,
                 }
             };
             let end = self.with_cosignatures(&next.origin, end)?;
