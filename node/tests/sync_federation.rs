@@ -384,6 +384,34 @@ async fn a_forked_child_is_rejected_with_evidence_and_the_origin_frozen() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fork_at_the_size_the_parent_holds_is_shown_to_it_and_refused_with_evidence() {
+    let fed = TestFederation::three_level().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (city, county) = city_and_county(&fed, dir.path()).await;
+    county.submit(licences(COUNTY, COUNTY_DIVISION, 0, 100));
+    county.upload_to(&city).await.unwrap();
+    let size = city.size(COUNTY);
+
+    // Another history of exactly the size the city holds: no entry to send, only the
+    // checkpoint, which the city must see to find the fork.
+    let forked = TestNode::start(&fed, COUNTY, &dir.path().join("forked"), loopback()).await;
+    forked.submit(licences(COUNTY, COUNTY_DIVISION, 5_000, 5_100));
+    assert_eq!(forked.size(COUNTY), size, "the fork has the mirror's size");
+    let report = forked.upload_to(&city).await.unwrap();
+    assert_eq!(report.entries_sent, 0, "{report:?}");
+    assert_eq!(report.refused.len(), 1, "{report:?}");
+    assert_eq!(report.refused[0].1, ErrorCode::InconsistentCheckpoint);
+    assert!(report.synced.is_empty(), "{report:?}");
+    assert_eq!(city.store.forks(COUNTY).unwrap().len(), 1);
+    assert!(city.store.is_frozen(COUNTY).unwrap());
+    assert_eq!(city.size(COUNTY), size);
+
+    forked.stop().await;
+    city.stop().await;
+    county.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fork_found_while_deltas_are_pipelined_is_refused_once_and_the_session_goes_on() {
     let fed = TestFederation::three_level().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -523,6 +551,13 @@ async fn a_session_offers_every_origin_at_once_and_streams_deltas_of_several_ori
         }
     });
     assert!(child.report().refused.is_empty(), "{:?}", child.report());
+    let mut synced = child.report().synced.clone();
+    synced.sort();
+    assert_eq!(
+        synced,
+        vec![CITY, COUNTY],
+        "each origin reported up to date once"
+    );
     for origin in [CITY, COUNTY] {
         assert_eq!(province.size(origin), city.size(origin), "{origin}");
     }

@@ -695,8 +695,11 @@ impl UploaderSession {
                 None => self.delta_end(&next.origin, next.from)?,
             };
             let Some(end) = end else {
-                // The parent now holds everything signed of this origin.
-                self.report.synced.push(next.origin);
+                // Everything signed of this origin is sent; it is up to date at the parent
+                // once the deltas still in flight are accepted (`accepted` says so then).
+                if !in_flight.iter().any(|d| d.origin == next.origin) {
+                    self.report.synced.push(next.origin);
+                }
                 continue;
             };
             // Too many bytes: end on a nearer checkpoint (each one strictly nearer, so this
@@ -945,6 +948,11 @@ impl UploaderSession {
             .cosignatures_stored
             .get_or_create(&SyncMetrics::origin(origin))
             .inc();
+        let done = !in_flight.iter().any(|d| d.origin == origin)
+            && !self.pending.iter().any(|p| p.origin == origin);
+        if done {
+            self.report.synced.push(oldest.origin.clone());
+        }
         let mut out = Vec::new();
         self.fill(in_flight, &mut out)?;
         Ok(out)
