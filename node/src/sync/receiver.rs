@@ -503,7 +503,6 @@ impl ReceiverSession {
         )
         .map_err(|e| SessionEnd::internal(format!("{}: storing the delta: {e}", delta.origin)))?;
         self.ctx.indexer.notify();
-        self.ctx.log_advanced.notify_one();
         self.ctx
             .metrics
             .entries_received
@@ -518,6 +517,9 @@ impl ReceiverSession {
         store
             .add_cosignature(&delta.origin, delta.new_size, &line)
             .map_err(|e| SessionEnd::internal(e.to_string()))?;
+        // Only now: an upload woken earlier would pass the checkpoint on without this
+        // node's cosignature, and the parent, already holding that size, never asks again.
+        self.ctx.log_advanced.notify_one();
         self.phase = Phase::Ready;
         Ok(vec![Message::Accepted {
             origin: delta.origin,
