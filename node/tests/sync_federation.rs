@@ -30,6 +30,26 @@ async fn city_and_county(fed: &TestFederation, dir: &std::path::Path) -> (TestNo
     (city, county)
 }
 
+/// A city holding the county's first 100 entries, the county, and a second store under
+/// the county's key that signed `forked_entries` other entries: another history.
+async fn city_county_and_fork(
+    fed: &TestFederation,
+    dir: &std::path::Path,
+    forked_entries: u64,
+) -> (TestNode, TestNode, TestNode) {
+    let (city, county) = city_and_county(fed, dir).await;
+    county.submit(licences(COUNTY, COUNTY_DIVISION, 0, 100));
+    county.upload_to(&city).await.unwrap();
+    let forked = TestNode::start(fed, COUNTY, &dir.join("forked"), loopback()).await;
+    forked.submit(licences(
+        COUNTY,
+        COUNTY_DIVISION,
+        5_000,
+        5_000 + forked_entries,
+    ));
+    (city, county, forked)
+}
+
 async fn three_nodes(
     fed: &TestFederation,
     dir: &std::path::Path,
@@ -344,15 +364,9 @@ async fn a_parent_restarted_mid_sync_resumes_and_converges() {
 async fn a_forked_child_is_rejected_with_evidence_and_the_origin_frozen() {
     let fed = TestFederation::three_level().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (city, county) = city_and_county(&fed, dir.path()).await;
-    county.submit(licences(COUNTY, COUNTY_DIVISION, 0, 100));
-    county.upload_to(&city).await.unwrap();
+    let (city, county, forked) = city_county_and_fork(&fed, dir.path(), 150).await;
     let size = city.size(COUNTY);
     let root = city.store.root_at(COUNTY, size).unwrap();
-
-    // Same key, another history: a second store signing different entries.
-    let forked = TestNode::start(&fed, COUNTY, &dir.path().join("forked"), loopback()).await;
-    forked.submit(licences(COUNTY, COUNTY_DIVISION, 5_000, 5_150));
     let report = forked.upload_to(&city).await.unwrap();
     assert_eq!(report.refused.len(), 1, "{report:?}");
     assert_eq!(report.refused[0].1, ErrorCode::InconsistentCheckpoint);
@@ -387,15 +401,10 @@ async fn a_forked_child_is_rejected_with_evidence_and_the_origin_frozen() {
 async fn a_fork_at_the_size_the_parent_holds_is_shown_to_it_and_refused_with_evidence() {
     let fed = TestFederation::three_level().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (city, county) = city_and_county(&fed, dir.path()).await;
-    county.submit(licences(COUNTY, COUNTY_DIVISION, 0, 100));
-    county.upload_to(&city).await.unwrap();
-    let size = city.size(COUNTY);
-
     // Another history of exactly the size the city holds: no entry to send, only the
     // checkpoint, which the city must see to find the fork.
-    let forked = TestNode::start(&fed, COUNTY, &dir.path().join("forked"), loopback()).await;
-    forked.submit(licences(COUNTY, COUNTY_DIVISION, 5_000, 5_100));
+    let (city, county, forked) = city_county_and_fork(&fed, dir.path(), 100).await;
+    let size = city.size(COUNTY);
     assert_eq!(forked.size(COUNTY), size, "the fork has the mirror's size");
     let report = forked.upload_to(&city).await.unwrap();
     assert_eq!(report.entries_sent, 0, "{report:?}");
