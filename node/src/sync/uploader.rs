@@ -690,9 +690,10 @@ impl UploaderSession {
             let Some(mut next) = self.pending.pop_front() else {
                 break;
             };
-            let end = match next.first.take() {
-                Some(checkpoint) => Some(checkpoint),
-                None => self.delta_end(&next.origin, next.from)?,
+            // `first` is the checkpoint as offered, its cosignatures already attached.
+            let (end, mut attached) = match next.first.take() {
+                Some(checkpoint) => (Some(checkpoint), true),
+                None => (self.delta_end(&next.origin, next.from)?, false),
             };
             let Some(end) = end else {
                 // Everything signed of this origin is sent; it is up to date at the parent
@@ -708,10 +709,17 @@ impl UploaderSession {
             let messages = loop {
                 match self.delta_messages(&next.origin, &end, next.from)? {
                     DeltaMessages::Ready(messages) => break messages,
-                    DeltaMessages::TooBig(nearer) => end = nearer,
+                    DeltaMessages::TooBig(nearer) => {
+                        end = nearer;
+                        attached = false;
+                    }
                 }
             };
-            let end = self.with_cosignatures(&next.origin, end)?;
+            let end = if attached {
+                end
+            } else {
+                self.with_cosignatures(&next.origin, end)?
+            };
             let to = end.checkpoint().size;
             out.push(Message::OfferLog {
                 origin: next.origin.clone(),
