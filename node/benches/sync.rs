@@ -341,6 +341,7 @@ fn append_run(
                             index: plan.index,
                             status,
                             cursor: None,
+                            checkpoint: None,
                         },
                     )
                     .unwrap();

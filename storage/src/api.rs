@@ -69,6 +69,20 @@ pub struct AppendBatch {
     /// Mirrors: the sync cursor advanced in the same write as the entries it covers, so
     /// a crash can never leave the cursor ahead of (or behind) the mirror.
     pub cursor: Option<CursorUpdate>,
+    /// Mirrors: the peer's signed checkpoint of exactly the new size (and this node's
+    /// cosignatures of it) in the same write, so no reader ever sees the entries without
+    /// the checkpoint or the checkpoint without this node's cosignature.
+    pub checkpoint: Option<CheckpointWrite>,
+}
+
+/// A signed checkpoint to store with the write that makes its entries durable.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckpointWrite {
+    /// The signed note, verbatim. Its size must be the log's size after the write and its
+    /// root the log's root there.
+    pub note: Vec<u8>,
+    /// Cosignature lines (C2SP note signature lines) kept beside it, one per cosigner.
+    pub cosignatures: Vec<String>,
 }
 
 /// Secondary-index rows written with a batch.
@@ -319,12 +333,24 @@ pub trait StatusStore: Send + Sync {
 
 /// Signed checkpoints (append-only history per origin) and their cosignatures.
 pub trait CheckpointStore: Send + Sync {
+    /// The stored checkpoint of the largest size within the log as readers see it (a
+    /// checkpoint written with its entries appears with them, never before).
     fn latest_signed_checkpoint(&self, origin: &str) -> Result<Option<SignedCheckpoint>>;
     /// Stores a signed checkpoint of `origin` after checking that it parses, names
     /// `origin`, lies within the stored log and agrees with its root, and is not older than
     /// the latest stored one (compare-and-swap: checkpoints never go backwards).
     /// Signatures are the caller's business (the sequencer signed it, or sync verified it).
-    fn store_signed_checkpoint(&self, origin: &str, bytes: &[u8]) -> Result<SignedCheckpoint>;
+    fn store_signed_checkpoint(&self, origin: &str, bytes: &[u8]) -> Result<SignedCheckpoint> {
+        self.store_cosigned_checkpoint(origin, bytes, &[])
+    }
+    /// [`CheckpointStore::store_signed_checkpoint`] with cosignature lines kept in the same
+    /// atomic write: a reader sees the checkpoint with all of them or not at all.
+    fn store_cosigned_checkpoint(
+        &self,
+        origin: &str,
+        bytes: &[u8],
+        cosignatures: &[String],
+    ) -> Result<SignedCheckpoint>;
     /// Stored checkpoints with size ≥ `from_size`, oldest first, at most `limit`.
     fn signed_checkpoints(
         &self,

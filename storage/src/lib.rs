@@ -28,10 +28,11 @@ pub mod sequencer;
 pub mod signing_guard;
 
 pub use api::{
-    AppendBatch, AppendOutcome, BusinessKeyUpdate, CheckpointStore, Cursor, CursorStore,
-    CursorUpdate, EntryLocation, EvidenceStore, FeedStore, ForkEvidence, ForkRecord, IndexStore,
-    IndexUpdates, ListMember, ListUpdate, LogInfo, LogRole, LogStore, ReceivedListEntry,
-    StatusStore, StatusWrite, Storage, SubjectIndexUpdate, MAX_FEED_PAGE, MAX_READ_ENTRIES,
+    AppendBatch, AppendOutcome, BusinessKeyUpdate, CheckpointStore, CheckpointWrite, Cursor,
+    CursorStore, CursorUpdate, EntryLocation, EvidenceStore, FeedStore, ForkEvidence, ForkRecord,
+    IndexStore, IndexUpdates, ListMember, ListUpdate, LogInfo, LogRole, LogStore,
+    ReceivedListEntry, StatusStore, StatusWrite, Storage, SubjectIndexUpdate, MAX_FEED_PAGE,
+    MAX_READ_ENTRIES,
 };
 pub use error::{Result, StorageError};
 pub use mirror::{frontier, index_mirror, mirror_state, write_verified_delta};

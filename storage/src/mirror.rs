@@ -5,25 +5,26 @@
 //!   [`MirrorState`] — size, root, frontier and the last checkpoint verified for it — so
 //!   [`credx_protocol::delta::DeltaVerifier`] can check the next delta against it;
 //! * [`write_verified_delta`] makes a verified delta durable: the entries, their tree
-//!   hashes and the sync cursor in ONE atomic write whose root must equal the
-//!   checkpoint's (checked again by the engine), then the checkpoint;
+//!   hashes, the sync cursor, the checkpoint and this node's cosignature of it in ONE
+//!   atomic write whose root must equal the checkpoint's (checked again by the engine);
 //! * [`index_mirror`] follows behind: index rows, feed rows and status-map changes of the
 //!   next range, with the mirror's indexed size, in one atomic write. Planning costs ~10x
 //!   the raw write (decoding, status reads, map updates), so sync does not wait for it
 //!   (docs/decisions/0013-mirror-indexing-follows.md).
 //!
-//! Durability: after the append returns, entries and cursor are durable together. The
-//! checkpoint is stored right after; a crash in between leaves a mirror whose latest
-//! stored checkpoint is older than its size. [`mirror_state`] then reports no last
-//! checkpoint, and the child's next offer of the same checkpoint (same size and root, an
-//! empty delta) stores it. Nothing is lost and nothing is verified twice.
+//! Durability: after the append returns, entries, cursor, checkpoint and cosignatures are
+//! durable together, so whoever reads the mirror's latest checkpoint (this node's own
+//! upload to its parent) finds this node's cosignature beside it. The cosignature is
+//! computed before the write but leaves the node only after it: nothing is vouched for
+//! that a crash could lose. A crash before the write leaves the mirror where it was and the
+//! child offers the same delta again.
 
 use credx_protocol::delta::{MirrorState, VerifiedDelta};
 use credx_protocol::merkle::{leaf_hash, node_hash, CompactRange, Hash};
 
 use crate::api::{
-    AppendBatch, AppendOutcome, Cursor, CursorUpdate, IndexUpdates, LogRole, Storage,
-    MAX_READ_ENTRIES,
+    AppendBatch, AppendOutcome, CheckpointWrite, Cursor, CursorUpdate, IndexUpdates, LogRole,
+    Storage, MAX_READ_ENTRIES,
 };
 use crate::error::{Result, StorageError};
 use crate::planned_append::planned_entries;
@@ -105,16 +106,19 @@ pub fn frontier(store: &dyn Storage, origin: &str, size: u64) -> Result<Vec<Hash
 /// Makes `delta` (verified by the protocol's delta verifier) durable in the mirror of
 /// `delta.origin`: `entries` are the exact bytes of `[delta.old_size, delta.new_size)`.
 ///
-/// One atomic write holds the entries, the tree hashes and the cursor for (`peer`,
-/// origin); the engine checks that the log still has size `old_size` and that the new root
-/// is the checkpoint's. Then the signed checkpoint is stored (verbatim, with the
-/// cosignatures it carries). Indexes follow with [`index_mirror`].
+/// One atomic write holds the entries, the tree hashes, the cursor for (`peer`, origin),
+/// the signed checkpoint (verbatim, with the cosignatures it carries) and `cosignatures`
+/// (this node's lines for it); the engine checks that the log still has size `old_size`
+/// and that the new root is the checkpoint's. An empty delta (a new checkpoint of the size
+/// already held) moves the cursor, then stores checkpoint and cosignatures in one write.
+/// Indexes follow with [`index_mirror`].
 pub fn write_verified_delta(
     store: &dyn Storage,
     peer: &str,
     session_id: &str,
     delta: &VerifiedDelta,
     entries: Vec<Vec<u8>>,
+    cosignatures: Vec<String>,
     now_ms: u64,
 ) -> Result<Option<AppendOutcome>> {
     let origin = delta.origin.as_str();
@@ -140,27 +144,28 @@ pub fn write_verified_delta(
             updated_at_ms: now_ms,
         },
     };
-    let outcome = if entries.is_empty() {
-        // Nothing new: only the cursor moves (and the checkpoint below is stored if new).
+    let note = delta.checkpoint.to_bytes();
+    if entries.is_empty() {
+        // Nothing new: the cursor moves and the checkpoint is stored if new.
         store.set_cursor(peer, origin, &cursor.cursor)?;
-        None
-    } else {
-        // Entries, tree hashes and cursor only: indexes and the status map follow
-        // (`index_mirror`), so a parent cosigns as soon as the entries are durable.
-        Some(store.append(
-            origin,
-            delta.old_size,
-            AppendBatch {
-                entries,
-                expected_root: Some(delta.new_root),
-                index: IndexUpdates::default(),
-                status: None,
-                cursor: Some(cursor),
-            },
-        )?)
-    };
-    store.store_signed_checkpoint(origin, &delta.checkpoint.to_bytes())?;
-    Ok(outcome)
+        store.store_cosigned_checkpoint(origin, &note, &cosignatures)?;
+        return Ok(None);
+    }
+    // Indexes and the status map follow (`index_mirror`), so the child's delta is answered
+    // as soon as the entries are durable.
+    let outcome = store.append(
+        origin,
+        delta.old_size,
+        AppendBatch {
+            entries,
+            expected_root: Some(delta.new_root),
+            index: IndexUpdates::default(),
+            status: None,
+            cursor: Some(cursor),
+            checkpoint: Some(CheckpointWrite { note, cosignatures }),
+        },
+    )?;
+    Ok(Some(outcome))
 }
 
 /// Indexes up to `max_entries` more entries of the mirror `origin` (index rows, feed rows,

@@ -69,6 +69,7 @@ pub(crate) fn plan_and_append(
             index: plan.index,
             status,
             cursor: cursor.clone(),
+            checkpoint: None,
         };
         match store.append(origin, size, batch) {
             Err(StorageError::StatusRootMismatch { .. }) if retry => attempt += 1,

@@ -428,6 +428,7 @@ fn planned_append_phases() {
                     index: plan.index,
                     status,
                     cursor: None,
+                    checkpoint: None,
                 },
             )
             .unwrap();

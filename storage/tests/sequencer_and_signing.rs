@@ -8,12 +8,12 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use common::*;
-use credx_protocol::merkle::{leaf_hash, verify_consistency, verify_inclusion};
+use credx_protocol::merkle::{leaf_hash, root_of_leaves, verify_consistency, verify_inclusion};
 use credx_protocol::note::{Checkpoint, CosignerKey, KeyName, SignedCheckpoint};
 use credx_storage::signing_guard::checkpoint_file;
 use credx_storage::{
-    AppendBatch, CheckpointStore, LogStore, NoopPlanner, Sequencer, SequencerConfig, SignedHook,
-    StorageError,
+    AppendBatch, CheckpointStore, CheckpointWrite, LogStore, NoopPlanner, Sequencer,
+    SequencerConfig, SignedHook, StorageError,
 };
 
 fn config(dir: &std::path::Path) -> SequencerConfig {
@@ -330,6 +330,99 @@ fn cosignatures_round_trip() {
     assert_eq!(stored, lines);
     assert!(store.cosignatures(ORIGIN, 4).unwrap().is_empty());
     assert!(store.add_cosignature(ORIGIN, 5, "garbage").is_err());
+}
+
+#[test]
+fn a_checkpoint_written_with_its_entries_appears_with_them_and_its_cosignatures() {
+    let db = tempfile::tempdir().unwrap();
+    let store = open(db.path());
+    let mut all = filled(&store, ORIGIN, 5, 5);
+    let more = entries("more", 5..8);
+    all.extend(more.clone());
+    let root8 = root_of_leaves(&leaves(&all));
+    let key = signer(ORIGIN);
+    let note = |size: u64, root| {
+        SignedCheckpoint::sign(Checkpoint::new(ORIGIN, size, root), &key)
+            .unwrap()
+            .to_bytes()
+    };
+    let cosigner = CosignerKey::generate(
+        KeyName::new("420200.credx").unwrap(),
+        &mut rand::rngs::OsRng,
+    );
+    let line = cosigner
+        .cosign(&Checkpoint::new(ORIGIN, 8, root8), 1_700_000_000)
+        .unwrap()
+        .to_note_signature()
+        .to_line();
+    let with = |checkpoint: CheckpointWrite| AppendBatch {
+        entries: more.clone(),
+        checkpoint: Some(checkpoint),
+        ..AppendBatch::default()
+    };
+
+    // A checkpoint of another size or root than the log's after the write, or a bad
+    // cosignature line: refused, and nothing of the batch is written.
+    for (bad, what) in [
+        (
+            CheckpointWrite {
+                note: note(7, root8),
+                cosignatures: vec![line.clone()],
+            },
+            "size",
+        ),
+        (
+            CheckpointWrite {
+                note: note(8, store.root_at(ORIGIN, 5).unwrap()),
+                cosignatures: vec![line.clone()],
+            },
+            "root",
+        ),
+        (
+            CheckpointWrite {
+                note: note(8, root8),
+                cosignatures: vec!["garbage".to_owned()],
+            },
+            "cosignature",
+        ),
+    ] {
+        let refused = store.append(ORIGIN, 5, with(bad));
+        assert!(
+            matches!(refused, Err(StorageError::CheckpointRejected { .. })),
+            "{what}: {refused:?}"
+        );
+        assert_eq!(store.log_size(ORIGIN).unwrap(), 5, "{what}");
+        assert!(store.latest_signed_checkpoint(ORIGIN).unwrap().is_none());
+        assert!(store.cosignatures(ORIGIN, 8).unwrap().is_empty());
+    }
+
+    store
+        .append(
+            ORIGIN,
+            5,
+            with(CheckpointWrite {
+                note: note(8, root8),
+                cosignatures: vec![line.clone()],
+            }),
+        )
+        .unwrap();
+    let latest = store.latest_signed_checkpoint(ORIGIN).unwrap().unwrap();
+    assert_eq!(
+        (latest.checkpoint().size, latest.checkpoint().root),
+        (8, root8)
+    );
+    assert_eq!(
+        store.cosignatures(ORIGIN, 8).unwrap(),
+        std::slice::from_ref(&line)
+    );
+
+    // Reopened: all of it is there, together.
+    drop(store);
+    let store = open(db.path());
+    assert_eq!(store.log_size(ORIGIN).unwrap(), 8);
+    let latest = store.latest_signed_checkpoint(ORIGIN).unwrap().unwrap();
+    assert_eq!(latest.checkpoint().size, 8);
+    assert_eq!(store.cosignatures(ORIGIN, 8).unwrap(), [line]);
 }
 
 #[test]

@@ -480,7 +480,8 @@ impl ReceiverSession {
         Ok(Vec::new())
     }
 
-    /// The root matches: write durably, then cosign and tell the child.
+    /// The root matches: cosign, write entries, checkpoint and cosignature durably in one
+    /// write, then tell the child. The cosignature leaves this node only after the write.
     fn complete(
         &mut self,
         verifier: DeltaVerifier<OwnedJurisdiction>,
@@ -491,14 +492,20 @@ impl ReceiverSession {
             Err(error) => return self.refuse_delta(error),
         };
         delta.checkpoint = keep_verified_signatures(&delta.checkpoint, &self.ctx.roster.current());
+        let cosignature = self
+            .ctx
+            .cosigner
+            .cosign(delta.checkpoint.checkpoint(), now_secs())
+            .map_err(|e| SessionEnd::internal(format!("cosigning {}: {e}", delta.origin)))?;
+        let line = cosignature.to_note_signature().to_line();
         let count = entries.len() as u64;
-        let store = self.ctx.store.as_ref();
         write_verified_delta(
-            store,
+            self.ctx.store.as_ref(),
             &self.peer,
             &self.session_id,
             &delta,
             entries,
+            vec![line.clone()],
             now_ms(),
         )
         .map_err(|e| SessionEnd::internal(format!("{}: storing the delta: {e}", delta.origin)))?;
@@ -508,17 +515,8 @@ impl ReceiverSession {
             .entries_received
             .get_or_create(&SyncMetrics::origin(&delta.origin))
             .inc_by(count);
-        let cosignature = self
-            .ctx
-            .cosigner
-            .cosign(delta.checkpoint.checkpoint(), now_secs())
-            .map_err(|e| SessionEnd::internal(format!("cosigning {}: {e}", delta.origin)))?;
-        let line = cosignature.to_note_signature().to_line();
-        store
-            .add_cosignature(&delta.origin, delta.new_size, &line)
-            .map_err(|e| SessionEnd::internal(e.to_string()))?;
-        // Only now: an upload woken earlier would pass the checkpoint on without this
-        // node's cosignature, and the parent, already holding that size, never asks again.
+        // The checkpoint went up with this node's cosignature beside it: an upload woken
+        // now passes both on (the grandparent, once it holds a size, never asks again).
         self.ctx.log_advanced.notify_one();
         self.phase = Phase::Ready;
         Ok(vec![Message::Accepted {

@@ -158,6 +158,11 @@ impl LogStore for RocksStorage {
         if let Some(c) = &batch.cursor {
             self.put_cursor(&mut wb, &c.peer, &c.origin, &c.cursor)?;
         }
+        if let Some(checkpoint) = &batch.checkpoint {
+            self.put_checkpoint_with_append(
+                &mut wb, origin, state.id, new_size, &root, checkpoint,
+            )?;
+        }
         self.commit_with_feed_and_status("append", wb, &batch.index.feed, batch.status.as_ref())?;
         // Durable now: the new hashes may enter the cache (before readers can ask for them).
         self.remember_appended_hashes(&state, size, new_size, &new_hashes);
