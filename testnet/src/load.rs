@@ -20,6 +20,8 @@ use crate::records::RecordMix;
 const TICK: Duration = Duration::from_millis(250);
 /// How long, after the load, to wait for the last batches at the national node.
 const PROPAGATION_DRAIN: Duration = Duration::from_secs(30);
+/// How many of the slowest batches the summary names (county, when, how slow).
+const SLOWEST_SHOWN: usize = 8;
 
 /// What a load run did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -194,6 +196,25 @@ pub async fn run(
                 String::new()
             }
         );
+    }
+    let slowest = if watched {
+        tracker.slowest(SLOWEST_SHOWN)
+    } else {
+        Vec::new()
+    };
+    if !slowest.is_empty() {
+        let shown: Vec<String> = slowest
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} at {:.1} s: {:.0} ms",
+                    a.origin,
+                    a.answered.saturating_duration_since(started).as_secs_f64(),
+                    a.latency.as_secs_f64() * 1e3
+                )
+            })
+            .collect();
+        println!("  slowest at the top: {}", shown.join("; "));
     }
     Ok(summary)
 }

@@ -35,9 +35,18 @@ pub struct Tracker {
     /// County origin → its ancestors.
     chains: HashMap<String, Ancestors>,
     pending: Mutex<Vec<Batch>>,
-    /// Level name → latencies of the batches seen there.
-    latencies: Mutex<HashMap<String, Vec<Duration>>>,
+    /// Level name → the batches seen there.
+    latencies: Mutex<HashMap<String, Vec<Arrival>>>,
     load_done: AtomicBool,
+}
+
+/// A batch seen at one level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arrival {
+    /// The county whose batch it was.
+    pub origin: String,
+    pub answered: Instant,
+    pub latency: Duration,
 }
 
 /// Latency percentiles of the batches of a run at one level.
@@ -138,10 +147,11 @@ impl Tracker {
                     .is_some_and(|have| *have >= batch.size);
                 if arrived && !*seen {
                     *seen = true;
-                    latencies
-                        .entry(level.clone())
-                        .or_default()
-                        .push(now.saturating_duration_since(batch.answered));
+                    latencies.entry(level.clone()).or_default().push(Arrival {
+                        origin: batch.origin.clone(),
+                        answered: batch.answered,
+                        latency: now.saturating_duration_since(batch.answered),
+                    });
                 }
             }
             !batch.seen.iter().all(|s| *s)
@@ -181,8 +191,34 @@ impl Tracker {
         self.percentiles_at(&top)
     }
 
+    /// The `n` slowest batches seen at the top level, slowest first: when a tail happens
+    /// (all counties at once: a stall above them; one county: its own path) is the first
+    /// question about it.
+    pub fn slowest(&self, n: usize) -> Vec<Arrival> {
+        let top = self
+            .chains
+            .values()
+            .filter_map(|chain| chain.last())
+            .map(|(_, level)| level.clone())
+            .next();
+        let Some(mut arrivals) = top.and_then(|top| self.latencies.lock().ok()?.get(&top).cloned())
+        else {
+            return Vec::new();
+        };
+        arrivals.sort_by_key(|a| std::cmp::Reverse(a.latency));
+        arrivals.truncate(n);
+        arrivals
+    }
+
     fn percentiles_at(&self, level: &str) -> Option<Percentiles> {
-        let mut latencies = self.latencies.lock().ok()?.get(level)?.clone();
+        let mut latencies: Vec<Duration> = self
+            .latencies
+            .lock()
+            .ok()?
+            .get(level)?
+            .iter()
+            .map(|a| a.latency)
+            .collect();
         let unresolved = self
             .pending
             .lock()
