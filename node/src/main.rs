@@ -11,7 +11,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// mimalloc instead of the system allocator: sync and indexing allocate per entry, and with
-/// glibc's malloc about a quarter of their CPU went to allocation (docs/decisions/0019).
+/// glibc's malloc about a quarter of their CPU went to allocation (docs/decisions/0019). Its
+/// `no_thp` feature: it asks for no transparent huge pages (see `run`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use credx_node::admin::{self, AdminError};
@@ -245,6 +246,13 @@ fn run(file: &std::path::Path) -> ExitCode {
         Err(e) => return config_refused(&e),
     };
     init_logging(&config.log);
+    // No transparent huge pages for this process (memory of every thread, RocksDB's too):
+    // each first touch of a 2 MiB region is zeroed at once, and a fresh node growing its
+    // arenas and memtables spent most of its first seconds in the kernel doing so (decision
+    // 0019). Before the runtime starts, so every thread's memory is covered.
+    if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
+        tracing::warn!("transparent huge pages stay enabled for this process: prctl: {e}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("credx-node")
