@@ -206,6 +206,7 @@ pub async fn load(dir: &Path, rate: f64, seconds: f64) -> Result<LoadSummary, Te
         return Err(TestnetError::LoadParameters { rate, seconds });
     }
     let summary = crate::load::run(&manifest, rate, Duration::from_secs_f64(seconds)).await?;
+    keep_load_result(dir, rate, seconds, &summary.result);
     let failed = summary.sent.saturating_sub(summary.accepted);
     if failed > 0 {
         return Err(TestnetError::LoadFailed {
@@ -215,6 +216,35 @@ pub async fn load(dir: &Path, rate: f64, seconds: f64) -> Result<LoadSummary, Te
         });
     }
     Ok(summary)
+}
+
+/// The file in the testnet directory that keeps the last load's result for `report`.
+pub const LAST_LOAD_FILE: &str = "last-load.txt";
+
+/// Keeps a load's result lines for `report` (written whole or not at all; a failure to
+/// keep them only costs the report that section, so it is printed, not returned).
+fn keep_load_result(dir: &Path, rate: f64, seconds: f64, result: &[String]) {
+    let mut text = format!(
+        "load of {rate} records/s for {seconds} s, finished {}\n",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    for line in result {
+        text.push_str(line);
+        text.push('\n');
+    }
+    let path = dir.join(LAST_LOAD_FILE);
+    let partial = dir.join(format!("{LAST_LOAD_FILE}.partial"));
+    if let Err(e) = std::fs::write(&partial, text).and_then(|()| std::fs::rename(&partial, &path)) {
+        eprintln!(
+            "load: cannot keep the result in {} ({e}); `report` will not show it",
+            path.display()
+        );
+    }
+}
+
+/// The last load's result as kept by `load`, if any.
+fn last_load_result(dir: &Path) -> Option<String> {
+    std::fs::read_to_string(dir.join(LAST_LOAD_FILE)).ok()
 }
 
 /// Prints the report; with `wait`, first waits up to that long for convergence, and then
@@ -234,6 +264,10 @@ pub async fn report(dir: &Path, wait: Option<Duration>) -> Result<Report, Testne
     print!("{}", report::render(&report));
     if let Some(after) = after {
         println!("{after}");
+    }
+    match last_load_result(dir) {
+        Some(last) => print!("\nlast {last}"),
+        None => println!("\nno load has run on this testnet yet (`credx-testnet load`)"),
     }
     print_faults(dir, &manifest);
     report::check_resent_verified(&report)?;
@@ -334,4 +368,34 @@ pub async fn demo(dir: &Path) -> Result<(), TestnetError> {
         dir.display()
     );
     outcome.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn a_load_result_is_kept_whole_for_the_report_and_replaced_by_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(last_load_result(dir.path()), None);
+        keep_load_result(dir.path(), 5000.0, 30.0, &["first".into(), "  p99".into()]);
+        let kept = last_load_result(dir.path()).unwrap();
+        assert!(
+            kept.starts_with("load of 5000 records/s for 30 s, finished "),
+            "{kept}"
+        );
+        assert!(kept.ends_with("first\n  p99\n"), "{kept}");
+        keep_load_result(dir.path(), 200.0, 20.0, &["second".into()]);
+        let kept = last_load_result(dir.path()).unwrap();
+        assert!(kept.starts_with("load of 200 records/s for 20 s"), "{kept}");
+        assert!(
+            kept.ends_with("second\n") && !kept.contains("first"),
+            "{kept}"
+        );
+        assert!(!dir
+            .path()
+            .join(format!("{LAST_LOAD_FILE}.partial"))
+            .exists());
+    }
 }

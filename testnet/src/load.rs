@@ -39,6 +39,9 @@ pub struct LoadSummary {
     pub propagation: Option<Percentiles>,
     /// County → each level above it (city, province, national), nearest first.
     pub propagation_by_level: Vec<(String, Percentiles)>,
+    /// The result as printed (totals, propagation per level, slowest batches), one line
+    /// each; `credx-testnet report` shows the last run's.
+    pub result: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -142,7 +145,7 @@ pub async fn run(
     } else {
         Vec::new()
     };
-    let summary = LoadSummary {
+    let mut summary = LoadSummary {
         sent: counters.sent.load(Ordering::Relaxed),
         accepted: counters.accepted.load(Ordering::Relaxed),
         rejected: counters.rejected.load(Ordering::Relaxed),
@@ -152,8 +155,10 @@ pub async fn run(
         first_problem: counters.first_problem.lock().ok().and_then(|p| p.clone()),
         propagation,
         propagation_by_level,
+        result: Vec::new(),
     };
-    println!(
+    let mut result = Vec::new();
+    result.push(format!(
         "load: done in {:.1} s: sent {}, accepted {} ({} licences, {} penalties), rejected {}, failed {} ({:.0} records/s accepted)",
         summary.seconds,
         summary.sent,
@@ -163,10 +168,10 @@ pub async fn run(
         summary.rejected,
         summary.failed,
         summary.accepted as f64 / summary.seconds.max(1e-9)
-    );
+    ));
     if let Some(p) = summary.propagation {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        println!(
+        result.push(format!(
             "propagation county → national ({} batches, from the county's answer to the national \
              mirror covering it, polled every 50 ms): p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms{}",
             p.batches,
@@ -179,11 +184,11 @@ pub async fn run(
             } else {
                 String::new()
             }
-        );
+        ));
     }
     for (level, p) in &summary.propagation_by_level {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        println!(
+        result.push(format!(
             "  county → {level}: p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms ({} batches{})",
             ms(p.p50),
             ms(p.p90),
@@ -195,7 +200,7 @@ pub async fn run(
             } else {
                 String::new()
             }
-        );
+        ));
     }
     let slowest = if watched {
         tracker.slowest(SLOWEST_SHOWN)
@@ -214,8 +219,12 @@ pub async fn run(
                 )
             })
             .collect();
-        println!("  slowest at the top: {}", shown.join("; "));
+        result.push(format!("  slowest at the top: {}", shown.join("; ")));
     }
+    for line in &result {
+        println!("{line}");
+    }
+    summary.result = result;
     Ok(summary)
 }
 

@@ -50,7 +50,8 @@ enum Command {
         #[arg(long, default_value_t = 20.0)]
         duration: f64,
     },
-    /// Scrape every node's /metrics: per-node counters, lag and convergence of every log.
+    /// Scrape every node's /metrics: per-node counters, lag and convergence of every log;
+    /// then the last load's throughput and propagation percentiles per level.
     Report {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
