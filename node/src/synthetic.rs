@@ -122,32 +122,34 @@ pub fn synthetic_uscc(kind: &str, division: &str, serial: u64) -> Option<String>
     ))
 }
 
-/// The `n`-th entry of a black list (严重失信主体名单) decided by the synthetic authority of
-/// `division`, in the log `origin`: subject `n mod SUBJECTS_PER_DIVISION` of the division.
-pub fn black_list_entry(origin: &str, division: &str, n: u64) -> Option<Vec<u8>> {
+/// A black list entry (严重失信主体名单) about `subject` (name, USCC), decided by `unit` on
+/// `listed_on` under document `document_no`, in force until `valid_until`, with one
+/// measure (exclusion from government procurement).
+pub fn black_list(
+    subject: (String, String),
+    unit: credx_protocol::record::list_entry::Unit,
+    document_no: String,
+    listed_on: NaiveDate,
+    valid_until: NaiveDate,
+) -> credx_protocol::record::ListEntry {
     use credx_protocol::record::enums::{CreditSeverity, SubjectCategory};
-    use credx_protocol::record::list_entry::{ListKind, ListStatus, ListSubject, Measure, Unit};
+    use credx_protocol::record::list_entry::{ListKind, ListStatus, ListSubject, Measure};
     use credx_protocol::record::{ListEntry, RecordDate};
 
-    let authority = synthetic_uscc("11", division, 52)?;
-    let serial = n % SUBJECTS_PER_DIVISION;
-    let unit = Unit {
-        name: format!("示例市场监管局{division}"),
-        uscc: authority,
-    };
-    let list = ListEntry {
+    let (name, code) = subject;
+    ListEntry {
         kind: ListKind::SeriouslyDishonest,
         subject: ListSubject {
-            name: format!("示例建材有限公司{division}-{serial}"),
+            name,
             category: SubjectCategory::Organisation,
-            code: synthetic_uscc("91", division, serial)?,
+            code,
         },
         determining_unit: unit.clone(),
         basis: "《严重违法失信名单管理办法》第X条（示例）".into(),
-        document_no: format!("示认〔2026〕{n}号"),
+        document_no,
         reason: "示例事由".into(),
-        listed_on: RecordDate(NaiveDate::from_ymd_opt(2026, 6, 1)?),
-        valid_until: Some(RecordDate(NaiveDate::from_ymd_opt(2029, 6, 1)?)),
+        listed_on: RecordDate(listed_on),
+        valid_until: Some(RecordDate(valid_until)),
         severity: Some(CreditSeverity::Serious),
         status: ListStatus::Active,
         removed_on: None,
@@ -159,7 +161,29 @@ pub fn black_list_entry(origin: &str, division: &str, n: u64) -> Option<Vec<u8>>
         }],
         remedy: "可依法申请信用修复".into(),
         source_unit: unit,
+    }
+}
+
+/// The `n`-th entry of a black list (严重失信主体名单) decided by the synthetic authority of
+/// `division`, in the log `origin`: subject `n mod SUBJECTS_PER_DIVISION` of the division.
+pub fn black_list_entry(origin: &str, division: &str, n: u64) -> Option<Vec<u8>> {
+    use credx_protocol::record::list_entry::Unit;
+
+    let serial = n % SUBJECTS_PER_DIVISION;
+    let unit = Unit {
+        name: format!("示例市场监管局{division}"),
+        uscc: synthetic_uscc("11", division, 52)?,
     };
+    let list = black_list(
+        (
+            format!("示例建材有限公司{division}-{serial}"),
+            synthetic_uscc("91", division, serial)?,
+        ),
+        unit,
+        format!("示认〔2026〕{n}号"),
+        NaiveDate::from_ymd_opt(2026, 6, 1)?,
+        NaiveDate::from_ymd_opt(2029, 6, 1)?,
+    );
     let entry = Entry::for_record(
         origin,
         "synthetic-load",

@@ -215,6 +215,12 @@ pub async fn load(dir: &Path, rate: f64, seconds: f64) -> Result<LoadSummary, Te
             first: summary.first_problem.clone().unwrap_or_default(),
         });
     }
+    if summary.workflow_failed > 0 {
+        return Err(TestnetError::WorkflowFailed {
+            failed: summary.workflow_failed,
+            first: summary.first_problem.clone().unwrap_or_default(),
+        });
+    }
     Ok(summary)
 }
 

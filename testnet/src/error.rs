@@ -92,6 +92,8 @@ pub enum TestnetError {
         failed: u64,
         first: String,
     },
+    #[error("{failed} workflow steps (listings, objections, repairs) failed; first: {first}")]
+    WorkflowFailed { failed: u64, first: String },
     #[error("not converged after {seconds} s: {detail}")]
     NotConverged { seconds: u64, detail: String },
     #[error(

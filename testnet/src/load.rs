@@ -22,6 +22,9 @@ const TICK: Duration = Duration::from_millis(250);
 const PROPAGATION_DRAIN: Duration = Duration::from_secs(30);
 /// How many of the slowest batches the summary names (county, when, how slow).
 const SLOWEST_SHOWN: usize = 8;
+/// Each county runs one workflow step (a listing, then an objection or a repair) every
+/// this many ticks, beside its records.
+const WORKFLOW_EVERY_TICKS: u64 = 4;
 
 /// What a load run did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,6 +35,12 @@ pub struct LoadSummary {
     /// Records in requests that got no answer or an error status.
     pub failed: u64,
     pub penalties: u64,
+    /// Black-list entries listed, objections opened and resolved, repairs granted.
+    pub listed: u64,
+    pub objections: u64,
+    pub repairs: u64,
+    /// Workflow steps that failed (each also a problem to show).
+    pub workflow_failed: u64,
     pub seconds: f64,
     /// The first rejection or failure, to show.
     pub first_problem: Option<String>,
@@ -51,6 +60,11 @@ struct Counters {
     rejected: AtomicU64,
     failed: AtomicU64,
     penalties: AtomicU64,
+    /// Workflow steps through the department API (lists, objections, repairs).
+    listed: AtomicU64,
+    objections: AtomicU64,
+    repairs: AtomicU64,
+    workflow_failed: AtomicU64,
     first_problem: Mutex<Option<String>>,
 }
 
@@ -114,6 +128,8 @@ pub async fn run(
         let mix = mix_for(county, &run_tag, today)?;
         let target = County {
             url: county.url("/v1/records"),
+            base: county.url(""),
+            run_tag: run_tag.clone(),
             token: county.token()?,
             origin: county.origin.clone(),
             mix,
@@ -151,6 +167,10 @@ pub async fn run(
         rejected: counters.rejected.load(Ordering::Relaxed),
         failed: counters.failed.load(Ordering::Relaxed),
         penalties: counters.penalties.load(Ordering::Relaxed),
+        listed: counters.listed.load(Ordering::Relaxed),
+        objections: counters.objections.load(Ordering::Relaxed),
+        repairs: counters.repairs.load(Ordering::Relaxed),
+        workflow_failed: counters.workflow_failed.load(Ordering::Relaxed),
         seconds,
         first_problem: counters.first_problem.lock().ok().and_then(|p| p.clone()),
         propagation,
@@ -168,6 +188,10 @@ pub async fn run(
         summary.rejected,
         summary.failed,
         summary.accepted as f64 / summary.seconds.max(1e-9)
+    ));
+    result.push(format!(
+        "workflows: {} black-list entries, {} objections opened and resolved, {} repairs, {} failed",
+        summary.listed, summary.objections, summary.repairs, summary.workflow_failed
     ));
     if let Some(p) = summary.propagation {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
@@ -299,6 +323,10 @@ async fn print_progress(counters: Arc<Counters>, started: Instant) {
 /// One county's share of the load.
 struct County {
     url: String,
+    /// The node's address, for the workflow endpoints.
+    base: String,
+    /// Makes objection and repair ids unique across runs.
+    run_tag: String,
     token: String,
     origin: String,
     mix: RecordMix,
@@ -317,8 +345,14 @@ impl County {
         let total = (rate * duration.as_secs_f64()).floor() as u64;
         let mut next = 0u64;
         let mut tick = tokio::time::interval_at(tokio::time::Instant::from_std(started), TICK);
+        let mut ticks = 0u64;
         while next < total {
             tick.tick().await;
+            ticks += 1;
+            if ticks.is_multiple_of(WORKFLOW_EVERY_TICKS) {
+                self.workflow(client, ticks / WORKFLOW_EVERY_TICKS, counters)
+                    .await;
+            }
             let elapsed = started.elapsed().min(duration);
             let due = ((rate * elapsed.as_secs_f64()).floor() as u64).min(total);
             // One request carries at most the API's batch limit.
@@ -327,6 +361,76 @@ impl County {
                 self.send(client, next, to, counters, tracker).await;
                 next = to;
             }
+        }
+    }
+
+    /// Workflow step `k`: lists a subject on the black list, then either opens an objection
+    /// against the listing and dismisses it, or repairs it (every listing is old enough).
+    async fn workflow(&self, client: &reqwest::Client, k: u64, counters: &Counters) {
+        match self.workflow_steps(client, k, counters).await {
+            Ok(()) => {}
+            Err(problem) => {
+                counters.workflow_failed.fetch_add(1, Ordering::Relaxed);
+                counters.problem(format!("{}: workflow {k}: {problem}", self.origin));
+            }
+        }
+    }
+
+    async fn workflow_steps(
+        &self,
+        client: &reqwest::Client,
+        k: u64,
+        counters: &Counters,
+    ) -> Result<(), String> {
+        let list = self.mix.black_list(k).map_err(|e| e.to_string())?;
+        let listed = self.post(client, "/v1/lists", &list).await?;
+        counters.listed.fetch_add(1, Ordering::Relaxed);
+        let target = serde_json::json!({"origin": self.origin, "index": listed["log_index"]});
+        if k.is_multiple_of(2) {
+            let id = format!("{}-{}-O{k}", self.run_tag, self.origin);
+            let objection = serde_json::json!({
+                "target": target, "objection_id": id, "grounds": "认定事实有误（示例）"
+            });
+            self.post(client, "/v1/objections", &objection).await?;
+            let resolution = serde_json::json!({
+                "target": target, "outcome": "dismissed", "reason": "经核实，原认定无误（示例）"
+            });
+            self.post(client, &format!("/v1/objections/{id}/resolve"), &resolution)
+                .await?;
+            counters.objections.fetch_add(1, Ordering::Relaxed);
+        } else {
+            let repair = serde_json::json!({
+                "target": target, "repair_id": format!("{}-{}-R{k}", self.run_tag, self.origin),
+                "basis": "已履行全部义务并作出信用承诺（示例）",
+                "obligations_fulfilled": true, "commitment_made": true
+            });
+            self.post(client, "/v1/repairs", &repair).await?;
+            counters.repairs.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// POSTs `body` to the county's `path`; the answer, or what went wrong.
+    async fn post(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value, String> {
+        let url = format!("{}{path}", self.base);
+        let response = client
+            .post(&url)
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| format!("POST {url}: {e}"))?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            Ok(answer)
+        } else {
+            Err(format!("POST {path}: HTTP {status}: {answer}"))
         }
     }
 

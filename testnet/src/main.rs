@@ -39,7 +39,9 @@ enum Command {
         #[arg(long)]
         no_relays: bool,
     },
-    /// Submit synthetic licences and penalties to every county through the department API.
+    /// Submit synthetic licences and penalties to every county through the department API,
+    /// and every second per county a black-list entry followed by an objection (opened and
+    /// dismissed) or a repair.
     Load {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,

@@ -4,11 +4,13 @@
 //! sent (reported on time).
 //!
 //! Three in four records are licences, one in four a penalty; the kinds of licence and
-//! penalty, the company names and the amounts vary with the record number. List entries
-//! (black lists) are not here: the department API takes licences and penalties only.
+//! penalty, the company names and the amounts vary with the record number. Black-list
+//! entries ([`RecordMix::black_list`]) go through the workflow endpoint `POST /v1/lists`,
+//! followed by an objection or a repair (`load`).
 
 use chrono::{Duration, NaiveDate};
-use credx_node::synthetic::{synthetic_uscc, SUBJECTS_PER_DIVISION};
+use credx_node::synthetic::{black_list, synthetic_uscc, SUBJECTS_PER_DIVISION};
+use credx_protocol::record::list_entry::Unit;
 use serde_json::{json, Value};
 
 use crate::error::TestnetError;
@@ -165,6 +167,33 @@ impl RecordMix {
             "CF_CFJG": authority, "CF_CFJGDM": self.regulator,
             "CF_SJLY": authority, "CF_SJLYDM": self.regulator, "BZ": "失信程度：一般"
         })
+    }
+}
+
+impl RecordMix {
+    /// The `k`-th black-list entry (严重失信主体名单) of this county's regulator, as the
+    /// department API's `POST /v1/lists` takes it: listed 400 days ago and in force for two
+    /// more years, so an objection may suspend it and a repair may lift it.
+    pub fn black_list(&self, k: u64) -> Result<Value, TestnetError> {
+        let problem = |reason: String| TestnetError::Records {
+            division: self.division.clone(),
+            reason,
+        };
+        let serial = (k * 7_919) % SUBJECTS_PER_DIVISION;
+        let code = synthetic_uscc("91", &self.division, serial)
+            .ok_or_else(|| problem(format!("no synthetic company code for serial {serial}")))?;
+        let unit = Unit {
+            name: format!("{}市场监督管理局（示例）", self.place),
+            uscc: self.regulator.clone(),
+        };
+        let entry = black_list(
+            (format!("{}示例建材有限公司{serial}", self.place), code),
+            unit,
+            format!("示列〔2026〕{}第{k}号", self.run),
+            self.decided - Duration::days(400),
+            self.decided + Duration::days(730),
+        );
+        serde_json::to_value(entry).map_err(|e| problem(format!("list entry {k}: {e}")))
     }
 }
 

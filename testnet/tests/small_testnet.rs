@@ -64,6 +64,12 @@ async fn county_records_reach_the_national_node_verified() {
     assert!(load.status.success(), "load failed");
     let stdout = String::from_utf8_lossy(&load.stdout);
     assert!(stdout.contains("sent 50, accepted 50"), "{stdout}");
+    // Two seconds are two workflow steps: a listing then a repair, a listing then an
+    // objection opened and dismissed.
+    assert!(
+        stdout.contains("workflows: 2 black-list entries, 1 objections opened and resolved, 1 repairs, 0 failed"),
+        "{stdout}"
+    );
 
     // The national node has the county's whole log (records plus any anchor entries).
     let client = reqwest::Client::new();
