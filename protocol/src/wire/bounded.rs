@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 
 use serde::de::{Deserialize, Deserializer, Error, SeqAccess, Visitor};
 
+use super::bytes::ByteString;
 use super::limits::{
     MAX_FEED_CHECKPOINTS, MAX_FEED_ITEMS, MAX_HEALTH_REPORTS, MAX_PROOF_HASHES, MAX_PUSH_ENTRIES,
 };
@@ -53,8 +54,17 @@ fn bounded<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     })
 }
 
+/// A bounded sequence of byte strings, each read as bytes in one copy.
+fn bounded_byte_strings<'de, D: Deserializer<'de>>(
+    d: D,
+    max: usize,
+) -> Result<Vec<Vec<u8>>, D::Error> {
+    let strings: Vec<ByteString> = bounded(d, max)?;
+    Ok(strings.into_iter().map(|b| b.0).collect())
+}
+
 pub(super) fn push_entries<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-    bounded(d, MAX_PUSH_ENTRIES)
+    bounded_byte_strings(d, MAX_PUSH_ENTRIES)
 }
 
 pub(super) fn proof<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<crate::merkle::Hash>, D::Error> {
@@ -68,9 +78,9 @@ pub(super) fn feed_items<'de, D: Deserializer<'de>>(
 }
 
 pub(super) fn feed_checkpoints<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-    bounded(d, MAX_FEED_CHECKPOINTS)
+    bounded_byte_strings(d, MAX_FEED_CHECKPOINTS)
 }
 
 pub(super) fn health_reports<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-    bounded(d, MAX_HEALTH_REPORTS)
+    bounded_byte_strings(d, MAX_HEALTH_REPORTS)
 }

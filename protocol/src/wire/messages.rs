@@ -27,7 +27,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bounded;
 use super::codes::ErrorCode;
 use super::error::WireError;
 use super::limits::{
@@ -35,6 +34,7 @@ use super::limits::{
     MAX_FEED_CHECKPOINTS, MAX_FEED_ITEMS, MAX_HEALTH_REPORTS, MAX_HEALTH_REPORT_BYTES,
     MAX_PROOF_HASHES, MAX_PUSH_ENTRIES, MAX_ROSTER_BYTES,
 };
+use super::{bounded, bytes};
 use crate::codec;
 use crate::merkle::Hash;
 use crate::note::KeyName;
@@ -87,7 +87,10 @@ pub enum Message {
     PushEntries {
         origin: String,
         start: u64,
-        #[serde(deserialize_with = "bounded::push_entries")]
+        #[serde(
+            serialize_with = "bytes::serialize_seq",
+            deserialize_with = "bounded::push_entries"
+        )]
         entries: Vec<Vec<u8>>,
         /// Optionally a signed checkpoint at the end of this batch, so a long catch-up can
         /// be acknowledged (and cosigned) batch by batch.
@@ -126,7 +129,10 @@ pub enum Message {
     FeedPage {
         start: u64,
         feed_size: u64,
-        #[serde(deserialize_with = "bounded::feed_checkpoints")]
+        #[serde(
+            serialize_with = "bytes::serialize_seq",
+            deserialize_with = "bounded::feed_checkpoints"
+        )]
         checkpoints: Vec<Vec<u8>>,
         #[serde(deserialize_with = "bounded::feed_items")]
         items: Vec<FeedItem>,
@@ -142,7 +148,10 @@ pub enum Message {
     /// of a [`SignedHealthReport`](crate::health::SignedHealthReport)) of the child and of
     /// nodes of its subtree, forwarded verbatim. A large subtree is sent in several messages.
     HealthReports {
-        #[serde(deserialize_with = "bounded::health_reports")]
+        #[serde(
+            serialize_with = "bytes::serialize_seq",
+            deserialize_with = "bounded::health_reports"
+        )]
         reports: Vec<Vec<u8>>,
     },
     /// Parent → child: how many reports of the last `HealthReports` it kept and refused
@@ -157,6 +166,7 @@ pub struct FeedItem {
     /// The entry's index in `origin`'s log.
     pub index: u64,
     /// The entry's exact bytes.
+    #[serde(with = "bytes")]
     pub entry: Vec<u8>,
     /// Inclusion proof of `entry` at `index` in the checkpoint below.
     #[serde(deserialize_with = "bounded::proof")]

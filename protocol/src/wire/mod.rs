@@ -9,6 +9,7 @@
 //! Pure: what to send and how to read it. Sessions, streams and storage live in `node`.
 
 mod bounded;
+mod bytes;
 pub mod codes;
 mod error;
 pub mod limits;
