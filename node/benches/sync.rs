@@ -337,6 +337,7 @@ fn append_run(
                         size,
                         AppendBatch {
                             entries: batch,
+                            leaf_hashes: Some(leaves),
                             expected_root: Some(roots[i]),
                             index: plan.index,
                             status,

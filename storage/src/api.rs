@@ -61,6 +61,13 @@ pub struct EntryLocation {
 pub struct AppendBatch {
     /// Exact entry bytes; they get indexes `expected_size..expected_size + len`.
     pub entries: Vec<Vec<u8>>,
+    /// The RFC 6962 leaf hashes of `entries`, in order, when the caller has them already
+    /// (a delta verifier hashed these very bytes to recompute the signed root); `None`:
+    /// the engine hashes the entries. The engine checks the count, and with
+    /// `expected_root` that they build the signed tree; it cannot check that they are the
+    /// entries' hashes without doing the work this saves, so only pass hashes computed
+    /// from exactly these bytes.
+    pub leaf_hashes: Option<Vec<Hash>>,
     /// If set, the root the log must have after this batch (mirrors: the root of the
     /// peer's checkpoint). Checked before anything is written.
     pub expected_root: Option<Hash>,

@@ -104,7 +104,9 @@ pub fn frontier(store: &dyn Storage, origin: &str, size: u64) -> Result<Vec<Hash
 }
 
 /// Makes `delta` (verified by the protocol's delta verifier) durable in the mirror of
-/// `delta.origin`: `entries` are the exact bytes of `[delta.old_size, delta.new_size)`.
+/// `delta.origin`: `entries` are the exact bytes of `[delta.old_size, delta.new_size)`,
+/// and `delta.leaf_hashes`, if it holds one hash per entry, the verifier's hashes of them
+/// (the engine then does not hash the entries again).
 ///
 /// One atomic write holds the entries, the tree hashes, the cursor for (`peer`, origin),
 /// the signed checkpoint (verbatim, with the cosignatures it carries) and `cosignatures`
@@ -116,7 +118,7 @@ pub fn write_verified_delta(
     store: &dyn Storage,
     peer: &str,
     session_id: &str,
-    delta: &VerifiedDelta,
+    mut delta: VerifiedDelta,
     entries: Vec<Vec<u8>>,
     cosignatures: Vec<String>,
     now_ms: u64,
@@ -157,6 +159,9 @@ pub fn write_verified_delta(
         origin,
         delta.old_size,
         AppendBatch {
+            // The verifier's hashes of these very bytes, when the caller kept them.
+            leaf_hashes: (delta.leaf_hashes.len() == entries.len())
+                .then(|| std::mem::take(&mut delta.leaf_hashes)),
             entries,
             expected_root: Some(delta.new_root),
             index: IndexUpdates::default(),

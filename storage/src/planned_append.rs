@@ -65,6 +65,8 @@ pub(crate) fn plan_and_append(
             } else {
                 std::mem::take(&mut entries)
             },
+            // Hashed above from exactly these bytes.
+            leaf_hashes: Some(leaves.clone()),
             expected_root,
             index: plan.index,
             status,

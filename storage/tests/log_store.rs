@@ -174,6 +174,45 @@ fn expected_root_mismatch_writes_nothing() {
 }
 
 #[test]
+fn leaf_hashes_given_with_a_batch_are_used_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.register_log(MIRROR, LogRole::Mirror).unwrap();
+    let good = entries(MIRROR, 0..300);
+    let good_leaves = leaves(&good);
+    let good_root = root_of_leaves(&good_leaves);
+    let with = |leaf_hashes: Vec<_>| AppendBatch {
+        entries: good.clone(),
+        leaf_hashes: Some(leaf_hashes),
+        expected_root: Some(good_root),
+        ..AppendBatch::default()
+    };
+    // One hash short: refused before anything is read or written.
+    let err = store
+        .append(MIRROR, 0, with(good_leaves[1..].to_vec()))
+        .unwrap_err();
+    assert!(
+        matches!(&err, StorageError::InvalidBatch { reason, .. } if reason.contains("299 leaf hashes for 300 entries")),
+        "{err}"
+    );
+    // Hashes that do not build the expected root: refused, nothing written.
+    let mut wrong = good_leaves.clone();
+    wrong.swap(0, 1);
+    let err = store.append(MIRROR, 0, with(wrong)).unwrap_err();
+    assert!(matches!(err, StorageError::RootMismatch { size: 300, .. }));
+    assert_eq!(store.log_size(MIRROR).unwrap(), 0);
+    // The right ones: the same log as if the engine had hashed the entries itself.
+    let out = store.append(MIRROR, 0, with(good_leaves.clone())).unwrap();
+    assert_eq!(out.root, good_root);
+    assert_eq!(store.read_entries(MIRROR, 0, 300).unwrap(), good);
+    for (i, leaf) in good_leaves.iter().enumerate() {
+        assert_eq!(store.leaf_hash(MIRROR, i as u64).unwrap(), *leaf);
+    }
+    let proof = store.inclusion_proof(MIRROR, 123, 300).unwrap();
+    verify_inclusion(&good_leaves[123], 123, 300, &proof.hashes, &good_root).unwrap();
+}
+
+#[test]
 fn invalid_batches_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());

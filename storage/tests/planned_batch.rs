@@ -424,6 +424,7 @@ fn planned_append_phases() {
                 size,
                 AppendBatch {
                     entries: batch,
+                    leaf_hashes: None,
                     expected_root: None,
                     index: plan.index,
                     status,

@@ -4,19 +4,28 @@
 //! canonical), hands it to its state machine and writes what comes back. Storage work
 //! (RocksDB reads and synced writes) runs on the blocking section of the runtime so it
 //! never stalls other sessions' network I/O.
+//!
+//! The parent's side is split in two tasks joined by a short queue: one reads and
+//! verifies, the other sends the answers in order and runs each delta's write where its
+//! `Accepted` goes. So delta k is written while delta k+1 is verified, and the child sees
+//! exactly the messages, in the order, of a parent that does one thing at a time.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use credx_protocol::wire::{Message, WireError};
 use rand::RngCore;
+use tokio::sync::mpsc;
 
 use super::context::{now_ms, SyncContext};
+use super::delta_write::ReceiverOutput;
 use super::error::SessionEnd;
 use super::receiver::ReceiverSession;
 use super::uploader::{Unacknowledged, UploadReport, UploaderSession};
 use crate::health::{failure_outcome, report_outcome, Outcome};
-use crate::transport::{FrameError, FramedStream, PeerConnection, Transport, TransportError};
+use crate::transport::{
+    FrameError, FrameReader, FrameWriter, FramedStream, PeerConnection, Transport, TransportError,
+};
 
 /// How long a parent that refused a session waits for the child to read its `Goodbye`
 /// and close the connection before closing it itself.
@@ -74,12 +83,28 @@ async fn send_all(stream: &mut FramedStream, messages: &[Message]) -> Result<(),
     Ok(())
 }
 
-/// The next message, waiting at most `wait` (a silent peer is a stalled one).
+/// The next message, waiting at most `wait` (a silent peer is a stalled one). Frames
+/// queued to send go out first.
 async fn recv(
     stream: &mut FramedStream,
     wait: std::time::Duration,
 ) -> Result<Option<Message>, SyncFailure> {
-    let frame = tokio::time::timeout(wait, stream.recv_frame())
+    next_message(stream.recv_frame(), wait).await
+}
+
+/// The next message from `reader`, waiting at most `wait`.
+async fn recv_from(
+    reader: &mut FrameReader,
+    wait: std::time::Duration,
+) -> Result<Option<Message>, SyncFailure> {
+    next_message(reader.recv_frame(), wait).await
+}
+
+async fn next_message(
+    frame: impl std::future::Future<Output = Result<Option<bytes::Bytes>, FrameError>>,
+    wait: std::time::Duration,
+) -> Result<Option<Message>, SyncFailure> {
+    let frame = tokio::time::timeout(wait, frame)
         .await
         .map_err(|_| SyncFailure::Stalled { after: wait })??;
     match frame {
@@ -90,6 +115,10 @@ async fn recv(
 
 /// Tells the peer why we end the session, best effort (it may be gone already).
 async fn goodbye(stream: &mut FramedStream, end: &SessionEnd) {
+    say_goodbye(&mut stream.send, end).await;
+}
+
+async fn say_goodbye(writer: &mut FrameWriter, end: &SessionEnd) {
     if end.by_peer {
         return;
     }
@@ -98,8 +127,8 @@ async fn goodbye(stream: &mut FramedStream, end: &SessionEnd) {
         detail: end.detail.clone(),
     };
     if let Ok(bytes) = message.encode() {
-        let _ = stream.send_frame(&bytes).await;
-        let _ = stream.finish().await;
+        let _ = writer.send_frame(&bytes).await;
+        let _ = writer.finish().await;
     }
 }
 
@@ -255,42 +284,124 @@ pub async fn serve_connection(connection: PeerConnection, ctx: Arc<SyncContext>)
 }
 
 async fn receive(
-    mut stream: FramedStream,
+    stream: FramedStream,
     ctx: Arc<SyncContext>,
     peer: &str,
 ) -> Result<(), SyncFailure> {
     let wait = ctx.limits.frame_timeout;
+    let (writer, mut reader) = stream.into_split();
+    let (answers, queue) = mpsc::channel(ANSWERS_QUEUED);
+    let mut answering = tokio::spawn(send_answers(writer, queue));
     let mut session = ReceiverSession::new(ctx, peer);
-    loop {
-        let message = match recv(&mut stream, wait).await {
-            Ok(Some(message)) => message,
-            Ok(None) => {
-                return if session.is_closed() {
-                    Ok(())
-                } else {
-                    Err(SyncFailure::PeerVanished)
-                };
+    let read = loop {
+        let received = tokio::select! {
+            biased;
+            // The answering task ends early only when a write failed or the child stopped
+            // reading: the session is over, whatever frame is being read.
+            answered = &mut answering => {
+                return Err(joined(answered).err().unwrap_or_else(|| {
+                    SyncFailure::Session(SessionEnd::internal("answers ended before the session"))
+                }));
             }
+            received = recv_from(&mut reader, wait) => received,
+        };
+        let message = match received {
+            Ok(Some(message)) => message,
+            Ok(None) if session.is_closed() => break Ok(()),
+            Ok(None) => break Err(SyncFailure::PeerVanished),
             Err(failure) => {
                 if let SyncFailure::Wire(error) = &failure {
                     let end = SessionEnd::protocol(error.to_string());
-                    goodbye(&mut stream, &end).await;
+                    let _ = answers.send(Answer::End(end)).await;
                 }
-                return Err(failure);
+                break Err(failure);
             }
         };
-        match blocking(|| session.handle(message)) {
-            Ok(out) => {
-                send_all(&mut stream, &out).await?;
+        match blocking(|| session.handle_deferring_writes(message)) {
+            Ok(outputs) => {
+                let mut queued = true;
+                for output in outputs {
+                    queued = queued && answers.send(Answer::Output(output)).await.is_ok();
+                }
+                if !queued {
+                    // The answering task has ended; its result says why.
+                    break Ok(());
+                }
                 if session.is_closed() {
-                    let _ = stream.finish().await;
-                    return Ok(());
+                    let _ = answers.send(Answer::Finish).await;
+                    break Ok(());
                 }
             }
             Err(end) => {
-                goodbye(&mut stream, &end).await;
-                return Err(SyncFailure::Session(end));
+                let _ = answers.send(Answer::End(end.clone())).await;
+                break Err(SyncFailure::Session(end));
             }
         }
+    };
+    // Deltas verified before the session ended are still written (and answered, if the
+    // child still listens): the next session starts from the cursors they leave.
+    drop(answers);
+    let answered = joined(answering.await);
+    // A failed write explains whatever the reading side saw after it.
+    answered.and(read)
+}
+
+/// Answers waiting for the answering task beyond the one it is sending or writing. With
+/// the delta being verified, a session holds at most `ANSWERS_QUEUED + 2` deltas' entries.
+const ANSWERS_QUEUED: usize = 2;
+
+/// What the reading side of a receive session hands the answering side, in order.
+#[derive(Debug)]
+enum Answer {
+    Output(ReceiverOutput),
+    /// The session ended with this error: say goodbye after the answers before it.
+    End(SessionEnd),
+    /// The child said goodbye: end the stream cleanly after the answers before it.
+    Finish,
+}
+
+/// The answering side of a receive session: sends the session's answers in order, runs
+/// each delta write where its `Accepted` goes (so verification of the next delta runs
+/// meanwhile), and stops at the first failure, which ends the session.
+async fn send_answers(
+    mut writer: FrameWriter,
+    mut queue: mpsc::Receiver<Answer>,
+) -> Result<(), SyncFailure> {
+    while let Some(answer) = queue.recv().await {
+        let message = match answer {
+            Answer::Output(ReceiverOutput::Send(message)) => message,
+            Answer::Output(ReceiverOutput::Write(write)) => match blocking(|| write.write()) {
+                Ok(accepted) => accepted,
+                Err(end) => {
+                    say_goodbye(&mut writer, &end).await;
+                    return Err(SyncFailure::Session(end));
+                }
+            },
+            Answer::End(end) => {
+                say_goodbye(&mut writer, &end).await;
+                return Ok(());
+            }
+            Answer::Finish => {
+                let _ = writer.finish().await;
+                return Ok(());
+            }
+        };
+        writer.send_frame(&message.encode()?).await?;
+        if queue.is_empty() {
+            writer.flush().await?;
+        }
     }
+    // The reading side gave up (stalled or vanished child): nothing more to say.
+    let _ = writer.flush().await;
+    Ok(())
+}
+
+fn joined(
+    result: Result<Result<(), SyncFailure>, tokio::task::JoinError>,
+) -> Result<(), SyncFailure> {
+    result.unwrap_or_else(|e| {
+        Err(SyncFailure::Session(SessionEnd::internal(format!(
+            "the answering task failed: {e}"
+        ))))
+    })
 }

@@ -17,6 +17,7 @@
 
 pub mod checkpoints;
 pub mod context;
+pub mod delta_write;
 pub mod driver;
 pub mod error;
 pub mod feed;
@@ -28,6 +29,7 @@ pub mod roster;
 pub mod uploader;
 
 pub use context::SyncContext;
+pub use delta_write::{DeltaWrite, ReceiverOutput};
 pub use driver::{serve, serve_connection, upload_on, upload_once, SyncFailure};
 pub use error::SessionEnd;
 pub use indexer::MirrorIndexer;

@@ -10,8 +10,11 @@
 //! ```
 //!
 //! Messages are handled strictly in order, so a child may send the next delta of an origin
-//! (its `OfferLog`, proof and entries) before this end has accepted the one before; the
-//! offer is answered when that one is written and cosigned.
+//! (its `OfferLog`, proof and entries) before this end has accepted the one before. A
+//! verified delta comes out as a write for the driver ([`ReceiverOutput::Write`]), which
+//! may run it while this session verifies the next delta against the state that write
+//! leaves; answers still leave in order, so the offer behind it is answered after the
+//! `Accepted`.
 //!
 //! Per origin, a refusal that concerns only that origin (frozen after a fork, a fork just
 //! found) is answered with `Rejected` and the session goes on with the next offer. Anything
@@ -19,16 +22,20 @@
 //! jurisdiction, bad proof, wrong root, protocol violation) ends the session with
 //! `Goodbye{code}`; nothing of the refused delta has been written.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use credx_protocol::delta::{DeltaError, DeltaVerifier, JurisdictionCheck, RosterJurisdiction};
+use credx_protocol::delta::{
+    DeltaError, DeltaVerifier, JurisdictionCheck, MirrorState, RosterJurisdiction,
+};
 use credx_protocol::entry::Entry;
 use credx_protocol::note::{Cosignature, SignedCheckpoint, VerifierKey};
 use credx_protocol::roster::{RosterStatus, VerifiedRoster};
 use credx_protocol::wire::{ErrorCode, Message, PROTOCOL_VERSION};
-use credx_storage::{mirror_state, write_verified_delta, ForkEvidence};
+use credx_storage::{mirror_state, ForkEvidence};
 
 use super::context::{now_ms, now_secs, SyncContext};
+use super::delta_write::{DeltaWrite, ReceiverOutput};
 use super::error::SessionEnd;
 use super::feed::serve_page;
 use super::indexer::ActiveSession;
@@ -57,12 +64,11 @@ enum Phase {
         origin: String,
         checkpoint: SignedCheckpoint,
         key: VerifierKey,
-        state: credx_protocol::delta::MirrorState,
+        state: MirrorState,
     },
     Receiving {
         verifier: DeltaVerifier<OwnedJurisdiction>,
-        entries: Vec<Vec<u8>>,
-        bytes: usize,
+        received: Received,
     },
     /// A delta of `origin` was refused (a fork, or the origin is frozen) while the child may
     /// still be sending its proof and entries (it sends them without waiting, and may
@@ -73,6 +79,15 @@ enum Phase {
     Closed,
 }
 
+/// The entries of the delta being received, verified so far, with their leaf hashes.
+#[derive(Debug, Default)]
+struct Received {
+    entries: Vec<Vec<u8>>,
+    leaf_hashes: Vec<credx_protocol::merkle::Hash>,
+    /// Bytes of `entries`, against the delta size limit.
+    bytes: usize,
+}
+
 /// One child's session at this node.
 pub struct ReceiverSession {
     ctx: Arc<SyncContext>,
@@ -80,6 +95,9 @@ pub struct ReceiverSession {
     peer: String,
     session_id: String,
     phase: Phase,
+    /// Per origin, the state the last delta handed to the driver leaves the mirror in
+    /// (see [`ReceiverSession::mirror_state`]).
+    written_soon: HashMap<String, MirrorState>,
     /// Indexing defers to this session while it lasts.
     _active: ActiveSession,
 }
@@ -103,6 +121,7 @@ impl ReceiverSession {
             peer: peer.into(),
             session_id: String::new(),
             phase: Phase::AwaitHello,
+            written_soon: HashMap::new(),
         }
     }
 
@@ -115,9 +134,27 @@ impl ReceiverSession {
         matches!(self.phase, Phase::Closed)
     }
 
-    /// Handles one message from the child; returns the answers, in order. An `Err` ends
-    /// the session: the driver sends `Goodbye{code, detail}` and closes.
+    /// Handles one message from the child and writes any delta it completes before
+    /// returning: the answers, in order. An `Err` ends the session: the driver sends
+    /// `Goodbye{code, detail}` and closes.
     pub fn handle(&mut self, message: Message) -> Result<Vec<Message>, SessionEnd> {
+        self.handle_deferring_writes(message)?
+            .into_iter()
+            .map(|output| match output {
+                ReceiverOutput::Send(message) => Ok(message),
+                ReceiverOutput::Write(write) => write.write(),
+            })
+            .collect()
+    }
+
+    /// Handles one message from the child; returns what to do, in order. A completed
+    /// delta comes back as [`ReceiverOutput::Write`]: the driver may run it while it hands
+    /// this session the next messages, as long as it sends every output in order (the
+    /// `Accepted` a write returns in its place).
+    pub fn handle_deferring_writes(
+        &mut self,
+        message: Message,
+    ) -> Result<Vec<ReceiverOutput>, SessionEnd> {
         let result = self.step(message);
         if let Err(end) = &result {
             self.ctx.metrics.rejected(end.kind);
@@ -128,7 +165,7 @@ impl ReceiverSession {
         result
     }
 
-    fn step(&mut self, message: Message) -> Result<Vec<Message>, SessionEnd> {
+    fn step(&mut self, message: Message) -> Result<Vec<ReceiverOutput>, SessionEnd> {
         let phase = std::mem::replace(&mut self.phase, Phase::Closed);
         match (phase, message) {
             (_, Message::Goodbye { code, detail }) => {
@@ -186,18 +223,14 @@ impl ReceiverSession {
                 self.consistency(origin, checkpoint, key, state, old_size, new_size, &hashes)
             }
             (
-                Phase::Receiving {
-                    verifier,
-                    entries,
-                    bytes,
-                },
+                Phase::Receiving { verifier, received },
                 Message::PushEntries {
                     origin,
                     start,
                     entries: batch,
                     ..
                 },
-            ) => self.push(verifier, entries, bytes, &origin, start, batch),
+            ) => self.push(verifier, received, &origin, start, batch),
             // After an offer the child may move on without a proof (the origin is up to
             // date and it holds this node's cosignature).
             (
@@ -205,14 +238,18 @@ impl ReceiverSession {
                 Message::FeedRequest { after, max },
             ) => {
                 self.phase = Phase::Ready;
-                Ok(vec![serve_page(self.ctx.store.as_ref(), after, max)?])
+                Ok(sends(vec![serve_page(
+                    self.ctx.store.as_ref(),
+                    after,
+                    max,
+                )?]))
             }
             (
                 Phase::Ready | Phase::Offered { .. } | Phase::Discarding { .. },
                 Message::HealthReports { reports },
             ) => {
                 self.phase = Phase::Ready;
-                Ok(vec![self.health_reports(&reports)])
+                Ok(sends(vec![self.health_reports(&reports)]))
             }
             (phase, message) => Err(SessionEnd::protocol(format!(
                 "unexpected {} while {}",
@@ -245,7 +282,7 @@ impl ReceiverSession {
         node: &str,
         roster_version: u64,
         session_id: [u8; 16],
-    ) -> Result<Vec<Message>, SessionEnd> {
+    ) -> Result<Vec<ReceiverOutput>, SessionEnd> {
         if protocol_version != PROTOCOL_VERSION {
             return Err(SessionEnd::new(
                 ErrorCode::ProtocolVersion,
@@ -302,10 +339,14 @@ impl ReceiverSession {
                 signed_roster: roster.signed().to_bytes(),
             });
         }
-        Ok(out)
+        Ok(sends(out))
     }
 
-    fn offer(&mut self, origin: String, checkpoint: &[u8]) -> Result<Vec<Message>, SessionEnd> {
+    fn offer(
+        &mut self,
+        origin: String,
+        checkpoint: &[u8],
+    ) -> Result<Vec<ReceiverOutput>, SessionEnd> {
         let roster = self.ctx.roster.current();
         if !roster.is_within(&origin, &self.peer) {
             return Err(SessionEnd::new(
@@ -336,13 +377,13 @@ impl ReceiverSession {
                 origin: origin.clone(),
             };
             self.ctx.metrics.rejected("origin_frozen");
-            return Ok(vec![Message::Rejected {
+            return Ok(sends(vec![Message::Rejected {
                 origin: origin.clone(),
                 code: ErrorCode::OriginFrozen,
                 detail: format!(
                     "{origin} is frozen after a fork; an operator must review the evidence and clear it"
                 ),
-            }]);
+            }]));
         }
         let checkpoint = SignedCheckpoint::parse(checkpoint).map_err(|e| {
             SessionEnd::new(
@@ -351,8 +392,7 @@ impl ReceiverSession {
                 format!("{origin}: offered checkpoint does not parse: {e}"),
             )
         })?;
-        let state =
-            mirror_state(store, &origin).map_err(|e| SessionEnd::internal(e.to_string()))?;
+        let state = self.mirror_state(&origin)?;
         let answer = Message::CursorIs {
             origin: origin.clone(),
             size: state.size,
@@ -364,7 +404,7 @@ impl ReceiverSession {
             key,
             state,
         };
-        Ok(vec![answer])
+        Ok(sends(vec![answer]))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -373,11 +413,11 @@ impl ReceiverSession {
         origin: String,
         checkpoint: SignedCheckpoint,
         key: VerifierKey,
-        state: credx_protocol::delta::MirrorState,
+        state: MirrorState,
         old_size: u64,
         new_size: u64,
         hashes: &[credx_protocol::merkle::Hash],
-    ) -> Result<Vec<Message>, SessionEnd> {
+    ) -> Result<Vec<ReceiverOutput>, SessionEnd> {
         if old_size != state.size {
             if old_size < state.size {
                 self.ctx
@@ -421,13 +461,17 @@ impl ReceiverSession {
             Err(error) => return self.refuse_delta(error),
         };
         if count == 0 {
-            return self.complete(verifier, Vec::new());
+            return self.complete(verifier, Received::default());
         }
+        // Bounded by max_delta_entries, checked above.
+        let count = usize::try_from(count).unwrap_or(0);
         self.phase = Phase::Receiving {
             verifier,
-            // Bounded by max_delta_entries, checked above.
-            entries: Vec::with_capacity(usize::try_from(count).unwrap_or(0)),
-            bytes: 0,
+            received: Received {
+                entries: Vec::with_capacity(count),
+                leaf_hashes: Vec::with_capacity(count),
+                bytes: 0,
+            },
         };
         Ok(Vec::new())
     }
@@ -435,12 +479,11 @@ impl ReceiverSession {
     fn push(
         &mut self,
         mut verifier: DeltaVerifier<OwnedJurisdiction>,
-        mut entries: Vec<Vec<u8>>,
-        mut bytes: usize,
+        mut received: Received,
         origin: &str,
         start: u64,
         batch: Vec<Vec<u8>>,
-    ) -> Result<Vec<Message>, SessionEnd> {
+    ) -> Result<Vec<ReceiverOutput>, SessionEnd> {
         if origin != verifier.origin() {
             return Err(SessionEnd::protocol(format!(
                 "PushEntries for {origin} while receiving {}",
@@ -454,8 +497,10 @@ impl ReceiverSession {
                 .get_or_create(&SyncMetrics::origin(origin))
                 .inc_by(verifier.old_size() - start);
         }
-        bytes = bytes.saturating_add(batch.iter().map(Vec::len).sum::<usize>());
-        if bytes > self.ctx.limits.max_delta_bytes {
+        received.bytes = received
+            .bytes
+            .saturating_add(batch.iter().map(Vec::len).sum::<usize>());
+        if received.bytes > self.ctx.limits.max_delta_bytes {
             return Err(SessionEnd::new(
                 ErrorCode::Oversized,
                 "oversized",
@@ -465,70 +510,70 @@ impl ReceiverSession {
                 ),
             ));
         }
-        if let Err(error) = verifier.push_batch(start, &batch) {
-            return self.refuse_delta(error);
+        match verifier.push_batch(start, &batch) {
+            Ok(verified) => received.leaf_hashes.extend(verified.leaf_hashes),
+            Err(error) => return self.refuse_delta(error),
         }
-        entries.extend(batch);
+        received.entries.extend(batch);
         if verifier.next_index() == verifier.new_size() {
-            return self.complete(verifier, entries);
+            return self.complete(verifier, received);
         }
-        self.phase = Phase::Receiving {
-            verifier,
-            entries,
-            bytes,
-        };
+        self.phase = Phase::Receiving { verifier, received };
         Ok(Vec::new())
     }
 
-    /// The root matches: cosign, write entries, checkpoint and cosignature durably in one
-    /// write, then tell the child. The cosignature leaves this node only after the write.
+    /// The root matches: cosign, then hand the driver the write of entries, checkpoint and
+    /// cosignature (one atomic write). The cosignature leaves this node only in the
+    /// `Accepted` the write returns. Until that write is durable, the next offer of the
+    /// origin is verified against the state this delta leads to.
     fn complete(
         &mut self,
         verifier: DeltaVerifier<OwnedJurisdiction>,
-        entries: Vec<Vec<u8>>,
-    ) -> Result<Vec<Message>, SessionEnd> {
+        received: Received,
+    ) -> Result<Vec<ReceiverOutput>, SessionEnd> {
         let mut delta = match verifier.finish() {
             Ok(delta) => delta,
             Err(error) => return self.refuse_delta(error),
         };
+        // The hashes the root was just recomputed from: the write need not hash again.
+        delta.leaf_hashes = received.leaf_hashes;
         delta.checkpoint = keep_verified_signatures(&delta.checkpoint, &self.ctx.roster.current());
         let cosignature = self
             .ctx
             .cosigner
             .cosign(delta.checkpoint.checkpoint(), now_secs())
             .map_err(|e| SessionEnd::internal(format!("cosigning {}: {e}", delta.origin)))?;
-        let line = cosignature.to_note_signature().to_line();
-        let count = entries.len() as u64;
-        write_verified_delta(
-            self.ctx.store.as_ref(),
-            &self.peer,
-            &self.session_id,
-            &delta,
-            entries,
-            vec![line.clone()],
-            now_ms(),
-        )
-        .map_err(|e| SessionEnd::internal(format!("{}: storing the delta: {e}", delta.origin)))?;
-        self.ctx.indexer.notify();
-        self.ctx
-            .metrics
-            .entries_received
-            .get_or_create(&SyncMetrics::origin(&delta.origin))
-            .inc_by(count);
-        // The checkpoint went up with this node's cosignature beside it: an upload woken
-        // now passes both on (the grandparent, once it holds a size, never asks again).
-        self.ctx.log_advanced.notify_one();
+        self.written_soon
+            .insert(delta.origin.clone(), MirrorState::after(&delta));
         self.phase = Phase::Ready;
-        Ok(vec![Message::Accepted {
-            origin: delta.origin,
-            size: delta.new_size,
-            cosignature: line.into_bytes(),
-        }])
+        Ok(vec![ReceiverOutput::Write(Box::new(DeltaWrite {
+            ctx: Arc::clone(&self.ctx),
+            peer: self.peer.clone(),
+            session_id: self.session_id.clone(),
+            delta,
+            entries: received.entries,
+            cosignature: cosignature.to_note_signature().to_line(),
+        }))])
+    }
+
+    /// Where the mirror of `origin` stands for the next delta: as stored, or, while this
+    /// session's write of an earlier delta is still on its way, as that write leaves it.
+    /// A stored log at or past that size means the write is done (or another session
+    /// moved the mirror, whose write then fails the engine's size check): the store wins.
+    fn mirror_state(&mut self, origin: &str) -> Result<MirrorState, SessionEnd> {
+        let store = self.ctx.store.as_ref();
+        let internal = |e: credx_storage::StorageError| SessionEnd::internal(e.to_string());
+        if let Some(pending) = self.written_soon.remove(origin) {
+            if store.log_size(origin).map_err(internal)? < pending.size {
+                return Ok(pending);
+            }
+        }
+        mirror_state(store, origin).map_err(internal)
     }
 
     /// A delta failed verification. A fork is kept as evidence and freezes the origin
     /// (the session goes on with other origins); anything else ends the session.
-    fn refuse_delta(&mut self, error: DeltaError) -> Result<Vec<Message>, SessionEnd> {
+    fn refuse_delta(&mut self, error: DeltaError) -> Result<Vec<ReceiverOutput>, SessionEnd> {
         let code = error.code();
         if let DeltaError::Fork {
             origin, evidence, ..
@@ -554,11 +599,11 @@ impl ReceiverSession {
             self.phase = Phase::Discarding {
                 origin: origin.clone(),
             };
-            return Ok(vec![Message::Rejected {
+            return Ok(sends(vec![Message::Rejected {
                 origin: origin.clone(),
                 code,
                 detail: error.to_string(),
-            }]);
+            }]));
         }
         Err(SessionEnd::new(code, code.name(), error.to_string()))
     }
@@ -587,6 +632,10 @@ fn keep_verified_signatures(
                 .is_ok_and(|c| c.verify(checkpoint.checkpoint(), key).is_ok())
     });
     SignedCheckpoint::from_note(note).unwrap_or_else(|_| checkpoint.clone())
+}
+
+fn sends(messages: Vec<Message>) -> Vec<ReceiverOutput> {
+    messages.into_iter().map(ReceiverOutput::Send).collect()
 }
 
 fn phase_name(phase: &Phase) -> &'static str {

@@ -54,8 +54,8 @@ pub struct VerifiedDelta {
     /// Leaf hashes of entries `[old_size, new_size)` in order, when the delta was verified
     /// in one call ([`verify_delta`](super::verify_delta)). Empty from
     /// [`DeltaVerifier::finish`](super::DeltaVerifier::finish): each
-    /// [`VerifiedBatch`] already carried its own, and keeping them all would make memory
-    /// grow with the range.
+    /// [`VerifiedBatch`] already carried its own, and a caller that keeps the entries
+    /// (to write them) may keep those hashes with them and put them here.
     pub leaf_hashes: Vec<Hash>,
     /// The frontier at `new_size`, the next delta's starting point.
     pub new_frontier: Vec<Hash>,

@@ -74,6 +74,18 @@ impl RocksStorage {
                 ),
             });
         }
+        if let Some(leaves) = &batch.leaf_hashes {
+            if leaves.len() != batch.entries.len() {
+                return Err(StorageError::InvalidBatch {
+                    origin: origin.to_string(),
+                    reason: format!(
+                        "{} leaf hashes for {} entries",
+                        leaves.len(),
+                        batch.entries.len()
+                    ),
+                });
+            }
+        }
         for (i, e) in batch.entries.iter().enumerate() {
             if e.len() > MAX_ENTRY_SIZE {
                 return Err(StorageError::EntryTooLarge {
@@ -105,7 +117,7 @@ impl LogStore for RocksStorage {
         &self,
         origin: &str,
         expected_size: u64,
-        batch: AppendBatch,
+        mut batch: AppendBatch,
     ) -> Result<AppendOutcome> {
         let state = self.log_state(origin)?;
         let _writer = state.append_lock.lock().map_err(|_| poisoned("append"))?;
@@ -125,7 +137,10 @@ impl LogStore for RocksStorage {
         Self::validate_batch(origin, size, &batch)?;
 
         // Reads only: the stored hashes this batch creates, and the new root.
-        let leaves: Vec<Hash> = batch.entries.iter().map(|e| leaf_hash(e)).collect();
+        let leaves: Vec<Hash> = match batch.leaf_hashes.take() {
+            Some(leaves) => leaves,
+            None => batch.entries.iter().map(|e| leaf_hash(e)).collect(),
+        };
         let base = self.hash_reader(&state)?;
         let new_hashes =
             hashes_for_leaves(&base, size, &leaves).map_err(|e| StorageError::merkle(origin, e))?;
@@ -144,7 +159,9 @@ impl LogStore for RocksStorage {
             }
         }
 
-        let mut wb = WriteBatch::default();
+        // Sized up front: grown by doubling, a batch of a 16,384-entry delta (~9 MB) was
+        // copied several times over into freshly faulted pages.
+        let mut wb = WriteBatch::with_capacity_bytes(batch_bytes(&batch.entries, new_hashes.len()));
         let entries_cf = self.cf(CF_ENTRIES)?;
         for (i, entry) in batch.entries.iter().enumerate() {
             wb.put_cf(entries_cf, origin_u64(state.id, size + i as u64), entry);
@@ -252,4 +269,13 @@ impl LogStore for RocksStorage {
         prove_consistency(old, new, &self.hash_reader(&state)?)
             .map_err(|e| StorageError::merkle(origin, e))
     }
+}
+
+/// Bytes of the write-batch records for `entries` and `hashes` new stored hashes: per
+/// record a tag, a column family id, key and value with their lengths (a generous
+/// bound; the log size, cursor and checkpoint rows fit in the slack).
+fn batch_bytes(entries: &[Vec<u8>], hashes: usize) -> usize {
+    const RECORD_OVERHEAD: usize = 1 + 5 + 5 + 16 + 5;
+    let entry_bytes: usize = entries.iter().map(|e| e.len() + RECORD_OVERHEAD).sum();
+    entry_bytes + hashes * (RECORD_OVERHEAD + 32) + 4096
 }
