@@ -83,14 +83,35 @@ where
             trailing: bytes.len().saturating_sub(used),
         });
     }
-    // Re-encoding is cheap next to hashing and signature checks, and it is the only
-    // way to be sure varints, enum tags and lengths were written in their one canonical form.
-    let again = bincode::serde::encode_to_vec(&value, base_config())
+    // Re-encoding is the only way to be sure varints, enum tags and lengths were written in
+    // their one canonical form. It is compared as it is produced: no copy is built.
+    let mut rest = CanonicalCheck { expected: bytes };
+    bincode::serde::encode_into_writer(&value, &mut rest, base_config())
         .map_err(|_| DecodeError::NotCanonical)?;
-    if again != bytes {
+    if !rest.expected.is_empty() {
         return Err(DecodeError::NotCanonical);
     }
     Ok(value)
+}
+
+/// A bincode writer that accepts exactly the bytes it expects, in order, and fails at the
+/// first difference.
+struct CanonicalCheck<'a> {
+    expected: &'a [u8],
+}
+
+impl bincode::enc::write::Writer for CanonicalCheck<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
+        match self.expected.split_at_checked(bytes.len()) {
+            Some((head, tail)) if head == bytes => {
+                self.expected = tail;
+                Ok(())
+            }
+            _ => Err(bincode::error::EncodeError::Other(
+                "not the canonical encoding",
+            )),
+        }
+    }
 }
 
 /// Encodes a log entry (or any value that must fit in one).
