@@ -11,7 +11,8 @@ use common::{licences, loopback, TestNode};
 use credx_node::federation::test_federation::three_level::{CITY, COUNTY, PROVINCE};
 use credx_node::federation::TestFederation;
 use credx_node::sync::{
-    ReceiverSession, SyncFailure, SyncLimits, SyncMetrics, Unacknowledged, UploaderSession,
+    ReceiverOutput, ReceiverSession, SyncFailure, SyncLimits, SyncMetrics, Unacknowledged,
+    UploaderSession,
 };
 use credx_protocol::merkle::{leaf_hash, verify_inclusion};
 use credx_protocol::wire::{ErrorCode, Message};
@@ -287,6 +288,116 @@ async fn a_session_cut_mid_batch_resumes_with_zero_resent_verified_entries() {
         resent > 0,
         "the unacknowledged partial delta is counted as re-sent"
     );
+    city.stop().await;
+    county.stop().await;
+}
+
+/// The parent verifies the next delta of an origin while the write of the one before is
+/// still pending (as its QUIC driver does): the offer behind it is answered from the state
+/// that write leaves, nothing is stored until the writes run, and they run in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_delta_is_verified_while_the_write_before_it_is_pending() {
+    let fed = TestFederation::three_level().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let limits = SyncLimits {
+        max_delta_entries: 100,
+        push_batch_entries: 50,
+        ..SyncLimits::default()
+    };
+    let (city_dir, county_dir) = (dir.path().join("city"), dir.path().join("county"));
+    let city = TestNode::start_with(&fed, &fed, CITY, &city_dir, loopback(), limits.clone()).await;
+    let county = TestNode::start_with(&fed, &fed, COUNTY, &county_dir, loopback(), limits).await;
+    // Two checkpoints, at 100 and 200: two deltas, sent back to back.
+    for chunk in 0..2 {
+        county.submit(licences(
+            COUNTY,
+            COUNTY_DIVISION,
+            chunk * 100,
+            (chunk + 1) * 100,
+        ));
+    }
+    let root_at = |size| county.store.root_at(COUNTY, size).unwrap();
+    let mut child = UploaderSession::new(
+        Arc::clone(&county.ctx),
+        CITY,
+        [5; 16],
+        Arc::new(Unacknowledged::default()),
+    )
+    .unwrap();
+    let mut parent = ReceiverSession::new(Arc::clone(&city.ctx), COUNTY);
+    tokio::task::block_in_place(|| {
+        let mut to_parent = vec![child.start()];
+        // Hello, then the survey: answered at once (no delta is complete yet).
+        for _ in 0..2 {
+            let mut to_child = Vec::new();
+            for message in std::mem::take(&mut to_parent) {
+                for output in parent.handle_deferring_writes(message).unwrap() {
+                    match output {
+                        ReceiverOutput::Send(answer) => to_child.push(answer),
+                        ReceiverOutput::Write(w) => panic!("nothing to write yet: {w:?}"),
+                    }
+                }
+            }
+            to_parent = to_child
+                .into_iter()
+                .flat_map(|m| child.handle(m).unwrap())
+                .collect();
+        }
+        // Both deltas are on their way; the parent verifies both, writing neither.
+        let mut outputs = Vec::new();
+        for message in to_parent {
+            outputs.extend(parent.handle_deferring_writes(message).unwrap());
+        }
+        assert_eq!(
+            city.size(COUNTY),
+            0,
+            "nothing written before the driver writes"
+        );
+        // Each delta goes behind its own offer: CursorIs, write, CursorIs, write.
+        let [ReceiverOutput::Send(cursor_first), ReceiverOutput::Write(first), ReceiverOutput::Send(cursor_second), ReceiverOutput::Write(second)] =
+            <[ReceiverOutput; 4]>::try_from(outputs).unwrap()
+        else {
+            panic!("expected CursorIs, write, CursorIs, write");
+        };
+        let cursor = |size| Message::CursorIs {
+            origin: COUNTY.to_owned(),
+            size,
+            root: root_at(size),
+        };
+        assert_eq!(cursor_first, cursor(0));
+        assert_eq!(
+            cursor_second,
+            cursor(100),
+            "the second offer is answered from the state the pending write leaves"
+        );
+        // The driver runs the writes in order; each answer goes out where its write was.
+        let accepted_first = first.write().unwrap();
+        assert_eq!(city.size(COUNTY), 100);
+        let accepted_second = second.write().unwrap();
+        assert_eq!(city.size(COUNTY), 200);
+        let mut to_parent = Vec::new();
+        for answer in [cursor_first, accepted_first, cursor_second, accepted_second] {
+            to_parent.extend(child.handle(answer).unwrap());
+        }
+        while !child.is_done() {
+            let answers: Vec<Message> = std::mem::take(&mut to_parent)
+                .into_iter()
+                .flat_map(|m| parent.handle(m).unwrap())
+                .collect();
+            assert!(!answers.is_empty(), "the session stalled");
+            to_parent = answers
+                .into_iter()
+                .flat_map(|m| child.handle(m).unwrap())
+                .collect();
+        }
+    });
+    assert_eq!(city.store.root_at(COUNTY, 200).unwrap(), root_at(200));
+    assert_eq!(
+        SyncMetrics::total(&county.ctx.metrics.cosignatures_stored, &[COUNTY]),
+        2,
+        "both deltas accepted and cosigned"
+    );
+    assert_eq!(resent_verified(&city, &[COUNTY]), 0);
     city.stop().await;
     county.stop().await;
 }
