@@ -38,7 +38,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::api::{ApiState, TokenStore};
+use crate::api::{ApiState, TokenError, TokenStore};
 use crate::config::{Config, ConfigError, ParentConfig, SyncSettings};
 use crate::health::{certificate_expiry_ms, HealthBook, Outcome};
 use crate::sync::context::now_ms;
@@ -392,6 +392,9 @@ pub struct Daemon {
     serve: Option<JoinHandle<()>>,
     upstream: Option<JoinHandle<()>>,
     warmer: Option<ProofCacheWarmer>,
+    /// The department tokens the API checks, and the file they come from.
+    tokens: Arc<TokenStore>,
+    tokens_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -611,11 +614,12 @@ impl Daemon {
             rocks: Arc::clone(&store),
             rocksdb,
         };
+        let tokens = Arc::new(tokens);
         let mut api = ApiState::new(
             origin.clone(),
             dyn_store,
             Arc::clone(&sequencer),
-            Arc::new(tokens),
+            Arc::clone(&tokens),
         )
         .with_max_submission(config.max_batch_entries)
         .with_roster(Arc::clone(&roster));
@@ -672,7 +676,20 @@ impl Daemon {
             serve: serve_task,
             upstream,
             warmer,
+            tokens,
+            tokens_file: config.tokens_file.clone(),
         })
+    }
+
+    /// Reads the department token file again (on SIGHUP), so an issued token works and a
+    /// revoked one stops working without a restart. All or nothing: a file that does not
+    /// load leaves the tokens in force as they were. `Ok(None)`: no `tokens_file` is
+    /// configured.
+    pub fn reload_tokens(&self) -> Result<Option<usize>, TokenError> {
+        let Some(path) = &self.tokens_file else {
+            return Ok(None);
+        };
+        self.tokens.reload(path).map(Some)
     }
 
     pub fn origin(&self) -> &str {

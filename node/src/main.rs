@@ -277,7 +277,7 @@ fn run(file: &std::path::Path) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        match shutdown_signal().await {
+        match wait_for_shutdown(&daemon).await {
             Ok(name) => tracing::info!("{name} received"),
             Err(e) => tracing::error!("cannot wait for signals ({e}); stopping"),
         }
@@ -286,19 +286,37 @@ fn run(file: &std::path::Path) -> ExitCode {
     })
 }
 
-/// Resolves on SIGTERM or Ctrl-C (SIGINT), with the signal's name.
-async fn shutdown_signal() -> std::io::Result<&'static str> {
+/// Serves reload requests (SIGHUP: the department tokens) until SIGTERM or Ctrl-C
+/// (SIGINT); returns the stopping signal's name.
+async fn wait_for_shutdown(daemon: &Daemon) -> std::io::Result<&'static str> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result.map(|()| "Ctrl-C"),
-            _ = term.recv() => Ok("SIGTERM"),
+        let mut hangup = signal(SignalKind::hangup())?;
+        loop {
+            tokio::select! {
+                result = tokio::signal::ctrl_c() => return result.map(|()| "Ctrl-C"),
+                _ = term.recv() => return Ok("SIGTERM"),
+                _ = hangup.recv() => reload_tokens(daemon),
+            }
         }
     }
     #[cfg(not(unix))]
     {
+        let _ = daemon;
         tokio::signal::ctrl_c().await.map(|()| "Ctrl-C")
+    }
+}
+
+#[cfg(unix)]
+fn reload_tokens(daemon: &Daemon) {
+    match daemon.reload_tokens() {
+        Ok(Some(count)) => tracing::info!(tokens = count, "SIGHUP: department tokens reloaded"),
+        Ok(None) => tracing::warn!("SIGHUP: no tokens_file is configured; nothing to reload"),
+        Err(e) => tracing::error!(
+            "SIGHUP: department tokens NOT reloaded, the previous ones stay in force: {e}; \
+             fix the file (credx token list --tokens FILE shows what it holds) and send SIGHUP again"
+        ),
     }
 }

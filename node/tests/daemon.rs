@@ -360,6 +360,8 @@ struct Setup {
     city: NodeFiles,
     county: NodeFiles,
     token: String,
+    /// The county's department token file.
+    tokens_file: PathBuf,
 }
 
 fn setup() -> Setup {
@@ -405,6 +407,7 @@ fn setup() -> Setup {
         city,
         county,
         token,
+        tokens_file,
     }
 }
 
@@ -488,6 +491,90 @@ fn a_bad_config_names_the_offending_key() {
             "{what}"
         );
     }
+}
+
+/// The status the county's API answers a one-record submission with `token`.
+async fn submission_status(
+    client: &reqwest::Client,
+    county: &NodeFiles,
+    token: &str,
+    n: u64,
+) -> reqwest::StatusCode {
+    client
+        .post(county.url("/v1/records"))
+        .bearer_auth(token)
+        .json(&[licence(n)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+fn sighup(process: &NodeProcess) {
+    let status = Command::new("kill")
+        .args(["-HUP", &process.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits until the node's log holds `text` `times` times.
+async fn wait_logged(process: &NodeProcess, text: &str, times: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while process.log_text().matches(text).count() < times {
+        assert!(
+            Instant::now() < deadline,
+            "no {text:?} logged:\n{}",
+            process.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_department_tokens_and_a_bad_file_changes_nothing() {
+    let setup = setup();
+    let client = reqwest::Client::new();
+    let county = &setup.county;
+    let process = NodeProcess::spawn(county, 0);
+    wait_healthy(&client, county, &process).await;
+    assert!(submission_status(&client, county, &setup.token, 0)
+        .await
+        .is_success());
+
+    // The operator revokes the token and issues another, as `credx token` does.
+    let tokens = TokenStore::load(&setup.tokens_file).unwrap();
+    let old_id = tokens.entries().unwrap()[0].id.clone();
+    assert!(tokens.revoke(&old_id).unwrap());
+    let authority = synthetic_uscc("11", COUNTY_DIVISION, 52).unwrap();
+    let (new_token, _) = tokens
+        .issue("示例审批局440106", [authority], [View::Public])
+        .unwrap();
+    tokens.save(&setup.tokens_file).unwrap();
+    // Until the reload the node still goes by the tokens it loaded at start.
+    assert_eq!(
+        submission_status(&client, county, &new_token, 1).await,
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    sighup(&process);
+    wait_logged(&process, "department tokens reloaded", 1).await;
+    assert_eq!(
+        submission_status(&client, county, &setup.token, 2).await,
+        reqwest::StatusCode::UNAUTHORIZED,
+        "the revoked token stops working without a restart"
+    );
+    assert!(submission_status(&client, county, &new_token, 3)
+        .await
+        .is_success());
+
+    // A broken file is refused as a whole: the tokens in force stay in force.
+    std::fs::write(&setup.tokens_file, b"{ not json").unwrap();
+    sighup(&process);
+    wait_logged(&process, "department tokens NOT reloaded", 1).await;
+    assert!(submission_status(&client, county, &new_token, 4)
+        .await
+        .is_success());
+    assert!(process.sigterm().success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

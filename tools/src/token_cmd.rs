@@ -20,13 +20,13 @@ pub enum TokenCommand {
     ///       --department 天河区市场监督管理局 --authority 11440106MB2C12345X \
     ///       --view public --view shared --out scjgj.token
     ///
-    /// The node reads its tokens file at start: restart it (or issue before starting).
+    /// The node reads its tokens file at start and on SIGHUP: `systemctl reload credx-node`.
     /// Give the token file to the department: `credx import … --token-file scjgj.token`.
     #[command(verbatim_doc_comment)]
     Issue(IssueArgs),
     /// List the tokens of a tokens file (handles, departments, scopes; never the tokens).
     List(ListArgs),
-    /// Revoke a token by its handle (the node refuses it after its next start).
+    /// Revoke a token by its handle (the node refuses it once reloaded: SIGHUP).
     Revoke(RevokeArgs),
 }
 
@@ -132,7 +132,7 @@ fn issue(args: &IssueArgs) -> Result<(), Failure> {
         args.out.display()
     );
     println!(
-        "next: restart the node so it reads {}, and give {} to the department",
+        "next: reload the node (systemctl reload credx-node, or kill -HUP its pid) so it reads {}, and give {} to the department",
         args.tokens.display(),
         args.out.display()
     );
@@ -168,7 +168,7 @@ fn revoke(args: &RevokeArgs) -> Result<(), Failure> {
     }
     store.save(&args.tokens).map_err(token_failure)?;
     println!(
-        "revoked {}; restart the node so it stops accepting it",
+        "revoked {}; reload the node (systemctl reload credx-node, or kill -HUP its pid) so it stops accepting it",
         args.id
     );
     Ok(())

@@ -211,6 +211,19 @@ impl TokenStore {
         })
     }
 
+    /// Replaces every token with those of the file at `path`, all or nothing: a file that
+    /// does not load (missing, malformed, an invalid entry) leaves the current tokens in
+    /// force and says why. Returns how many tokens are now accepted.
+    pub fn reload(&self, path: &Path) -> Result<usize, TokenError> {
+        let fresh = TokenStore::load(path)?
+            .by_hash
+            .into_inner()
+            .map_err(|_| TokenError::Poisoned)?;
+        let count = fresh.len();
+        *self.by_hash.write().map_err(|_| TokenError::Poisoned)? = fresh;
+        Ok(count)
+    }
+
     /// Writes the token file atomically (temporary file beside it, then rename), readable
     /// by the owner only.
     pub fn save(&self, path: &Path) -> Result<(), TokenError> {
