@@ -46,9 +46,9 @@ use super::feed::verify_page;
 use super::metrics::{is_verification_failure, SyncMetrics};
 
 /// Most deltas sent and not yet answered (over all origins of the session). Three keep both
-/// ends busy (the parent verifies and writes one, the next waits in its receive buffer,
-/// this node reads and sends a third); more would only hold more entries in memory, since
-/// the parent handles deltas one at a time.
+/// ends busy (the parent writes one while it verifies the next, and this node reads and
+/// sends a third); four measured no faster in the sync benchmark (docs/performance.md) and
+/// would hold one more delta's entries in memory at both ends.
 pub const PIPELINE_DEPTH: usize = 3;
 
 /// Ranges sent to the parent and not yet acknowledged, per origin. Kept across sessions
