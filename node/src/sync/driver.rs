@@ -296,8 +296,8 @@ async fn receive(
     let read = loop {
         let received = tokio::select! {
             biased;
-            // The answering task ends early only when a write failed or the child stopped
-            // reading: the session is over, whatever frame is being read.
+            // The answering task ends early only when a write failed: the session is over,
+            // whatever frame is being read.
             answered = &mut answering => {
                 return Err(joined(answered).err().unwrap_or_else(|| {
                     SyncFailure::Session(SessionEnd::internal("answers ended before the session"))
@@ -362,38 +362,73 @@ enum Answer {
 
 /// The answering side of a receive session: sends the session's answers in order, runs
 /// each delta write where its `Accepted` goes (so verification of the next delta runs
-/// meanwhile), and stops at the first failure, which ends the session.
+/// meanwhile), and stops at the first failed write, which ends the session. Once the child
+/// can no longer be reached, verified deltas still queued are written all the same (the
+/// next session then starts after them) and nothing more is sent.
 async fn send_answers(
     mut writer: FrameWriter,
     mut queue: mpsc::Receiver<Answer>,
 ) -> Result<(), SyncFailure> {
+    let mut unreachable: Option<SyncFailure> = None;
     while let Some(answer) = queue.recv().await {
         let message = match answer {
             Answer::Output(ReceiverOutput::Send(message)) => message,
-            Answer::Output(ReceiverOutput::Write(write)) => match blocking(|| write.write()) {
-                Ok(accepted) => accepted,
-                Err(end) => {
-                    say_goodbye(&mut writer, &end).await;
-                    return Err(SyncFailure::Session(end));
+            Answer::Output(ReceiverOutput::Write(write)) => {
+                // What is queued (the previous Accepted, the next offer's CursorIs) goes out
+                // before the write, not after it: the child waits for it.
+                if unreachable.is_none() {
+                    if let Err(e) = writer.flush().await {
+                        unreachable = Some(e.into());
+                    }
                 }
-            },
+                match blocking(|| write.write()) {
+                    Ok(accepted) => accepted,
+                    Err(end) => {
+                        if unreachable.is_none() {
+                            say_goodbye(&mut writer, &end).await;
+                        }
+                        return Err(SyncFailure::Session(end));
+                    }
+                }
+            }
             Answer::End(end) => {
-                say_goodbye(&mut writer, &end).await;
-                return Ok(());
+                if unreachable.is_none() {
+                    say_goodbye(&mut writer, &end).await;
+                }
+                break;
             }
             Answer::Finish => {
-                let _ = writer.finish().await;
-                return Ok(());
+                if unreachable.is_none() {
+                    if let Err(e) = writer.finish().await {
+                        unreachable = Some(e.into());
+                    }
+                }
+                break;
             }
         };
-        writer.send_frame(&message.encode()?).await?;
-        if queue.is_empty() {
-            writer.flush().await?;
+        if unreachable.is_some() {
+            continue;
+        }
+        let sent = match message.encode() {
+            Ok(bytes) => writer.send_frame(&bytes).await.map_err(SyncFailure::from),
+            Err(e) => Err(e.into()),
+        };
+        let flushed = match sent {
+            Ok(()) if queue.is_empty() => writer.flush().await.map_err(SyncFailure::from),
+            other => other,
+        };
+        if let Err(failure) = flushed {
+            unreachable = Some(failure);
         }
     }
-    // The reading side gave up (stalled or vanished child): nothing more to say.
-    let _ = writer.flush().await;
-    Ok(())
+    match unreachable {
+        Some(failure) => Err(failure),
+        None => {
+            // The reading side gave up (stalled or vanished child): nothing more to say.
+            let _ = writer.flush().await;
+            Ok(())
+        }
+    }
 }
 
 fn joined(
