@@ -293,12 +293,24 @@ async fn wait_for_shutdown(daemon: &Daemon) -> std::io::Result<&'static str> {
     {
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate())?;
-        let mut hangup = signal(SignalKind::hangup())?;
+        let mut hangup = Some(signal(SignalKind::hangup())?);
         loop {
+            let next_hangup = async {
+                match hangup.as_mut() {
+                    Some(stream) => stream.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 result = tokio::signal::ctrl_c() => return result.map(|()| "Ctrl-C"),
                 _ = term.recv() => return Ok("SIGTERM"),
-                _ = hangup.recv() => reload_tokens(daemon),
+                received = next_hangup => match received {
+                    Some(()) => reload_tokens(daemon),
+                    None => {
+                        tracing::warn!("SIGHUP can no longer be received; restart to reload tokens");
+                        hangup = None;
+                    }
+                },
             }
         }
     }
