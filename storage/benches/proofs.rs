@@ -710,7 +710,44 @@ fn residency_ab(store: &RocksStorage, n: u64) {
         stop.store(true, Ordering::Relaxed);
     });
     println!("  ({})", load());
+
+    // The same, with the proof cache's pages touched every second as well.
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let started = Instant::now();
+            let mut next = RESIDENCY_INTERVAL;
+            let mut spanned = 0;
+            let mut took = Duration::ZERO;
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                spanned = store.touch_proof_cache().unwrap();
+                took = took.max(t.elapsed());
+                if started.elapsed() >= next {
+                    store.touch_proof_files(u64::MAX, &stop).unwrap();
+                    next += RESIDENCY_INTERVAL;
+                }
+                std::thread::sleep(CACHE_TOUCH_INTERVAL);
+            }
+            println!(
+                "  proof cache touch: {:.1} MiB spanned, slowest pass {:.1} ms",
+                spanned as f64 / (1 << 20) as f64,
+                took.as_secs_f64() * 1e3
+            );
+        });
+        std::thread::sleep(RESIDENCY_IDLE);
+        sample_proofs(
+            store,
+            n,
+            "after 75 s idle, residency every 30 s and the proof cache touched every 1 s",
+        );
+        stop.store(true, Ordering::Relaxed);
+    });
+    println!("  ({})", load());
 }
+
+/// How often the third phase of [`residency_ab`] touches the proof cache's pages.
+const CACHE_TOUCH_INTERVAL: Duration = Duration::from_secs(1);
 
 fn walk_size(dir: &Path) -> u64 {
     std::fs::read_dir(dir)

@@ -442,6 +442,27 @@ fn compaction_rewriting_the_hashes_never_changes_an_answer() {
 }
 
 #[test]
+fn touching_the_proof_cache_spans_every_cached_level_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RocksStorage::open(dir.path(), &StorageOptions::default()).unwrap();
+    assert_eq!(store.touch_proof_cache().unwrap(), 0, "nothing cached yet");
+    filled(&store, ORIGIN, 3000, 250);
+    let root = store.root_at(ORIGIN, 3000).unwrap();
+    let info = store.proof_cache_info(ORIGIN).unwrap();
+    let spanned = store.touch_proof_cache().unwrap();
+    // The default budget holds a 3,000-entry log whole: every level, at least one slot
+    // per subtree.
+    assert_eq!(info.min_level, 0, "{info:?}");
+    let subtrees: usize = (0..12).map(|level| 3000usize >> level).sum();
+    let slot = std::mem::size_of::<Option<credx_protocol::merkle::Hash>>();
+    assert!(spanned >= subtrees * slot, "{spanned} < {subtrees} slots");
+    assert!(spanned <= info.allocated_bytes_all_logs, "{spanned} > {info:?}");
+    assert_eq!(store.root_at(ORIGIN, 3000).unwrap(), root);
+    let proof = store.inclusion_proof(ORIGIN, 1234, 3000).unwrap();
+    assert!(!proof.hashes.is_empty());
+}
+
+#[test]
 fn a_residency_pass_reads_every_live_hashes_table_file_within_its_budget() {
     let dir = tempfile::tempdir().unwrap();
     let store = RocksStorage::open(dir.path(), &StorageOptions::default()).unwrap();

@@ -52,6 +52,29 @@ impl RocksStorage {
         }
     }
 
+    /// Touches every page of every log's proof cache (one read per 4 KiB); returns the bytes
+    /// spanned. On hosts that stall the first touch of memory left idle for seconds, a pass
+    /// every second or so keeps proofs from paying for it.
+    pub fn touch_proof_cache(&self) -> Result<usize> {
+        let logs: Vec<std::sync::Arc<LogState>> = self
+            .registry
+            .read()
+            .map_err(|_| poisoned("registry"))?
+            .by_id
+            .values()
+            .cloned()
+            .collect();
+        let mut spanned = 0;
+        for log in logs {
+            spanned += log
+                .upper
+                .read()
+                .map_err(|_| poisoned("proof cache"))?
+                .touch();
+        }
+        Ok(spanned)
+    }
+
     /// Reads every hash at the cached levels of `origin`'s log that the cache does not hold
     /// yet (sorted `multi_get`s of 4096 keys that bypass the block cache). Returns how many
     /// were loaded. Proofs fill the cache lazily anyway; this makes the first ones fast too,
