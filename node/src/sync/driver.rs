@@ -346,8 +346,10 @@ async fn receive(
     answered.and(read)
 }
 
-/// Answers waiting for the answering task beyond the one it is sending or writing. With
-/// the delta being verified, a session holds at most `ANSWERS_QUEUED + 2` deltas' entries.
+/// Answers waiting for the answering task beyond the one it is sending or writing. Every
+/// delta's write follows its own `CursorIs`, so at most one of two queued answers is a
+/// write: with the one being written and the one being verified, a session holds at most
+/// three deltas' entries. A full queue stops the reading, and QUIC flow control the child.
 const ANSWERS_QUEUED: usize = 2;
 
 /// What the reading side of a receive session hands the answering side, in order.
