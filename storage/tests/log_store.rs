@@ -456,7 +456,10 @@ fn touching_the_proof_cache_spans_every_cached_level_and_changes_nothing() {
     let subtrees: usize = (0..12).map(|level| 3000usize >> level).sum();
     let slot = std::mem::size_of::<Option<credx_protocol::merkle::Hash>>();
     assert!(spanned >= subtrees * slot, "{spanned} < {subtrees} slots");
-    assert!(spanned <= info.allocated_bytes_all_logs, "{spanned} > {info:?}");
+    assert!(
+        spanned <= info.allocated_bytes_all_logs,
+        "{spanned} > {info:?}"
+    );
     assert_eq!(store.root_at(ORIGIN, 3000).unwrap(), root);
     let proof = store.inclusion_proof(ORIGIN, 1234, 3000).unwrap();
     assert!(!proof.hashes.is_empty());
