@@ -31,6 +31,18 @@ async fn city_and_county(fed: &TestFederation, dir: &std::path::Path) -> (TestNo
     (city, county)
 }
 
+/// The city and the county, both with `limits`.
+async fn city_and_county_with(
+    fed: &TestFederation,
+    dir: &std::path::Path,
+    limits: SyncLimits,
+) -> (TestNode, TestNode) {
+    let (city_dir, county_dir) = (dir.join("city"), dir.join("county"));
+    let city = TestNode::start_with(fed, fed, CITY, &city_dir, loopback(), limits.clone()).await;
+    let county = TestNode::start_with(fed, fed, COUNTY, &county_dir, loopback(), limits).await;
+    (city, county)
+}
+
 /// A city holding the county's first 100 entries, the county, and a second store under
 /// the county's key that signed `forked_entries` other entries: another history.
 async fn city_county_and_fork(
@@ -214,24 +226,7 @@ async fn a_session_cut_mid_batch_resumes_with_zero_resent_verified_entries() {
         push_batch_entries: 250,
         ..SyncLimits::default()
     };
-    let city = TestNode::start_with(
-        &fed,
-        &fed,
-        CITY,
-        &dir.path().join("city"),
-        loopback(),
-        limits.clone(),
-    )
-    .await;
-    let county = TestNode::start_with(
-        &fed,
-        &fed,
-        COUNTY,
-        &dir.path().join("county"),
-        loopback(),
-        limits,
-    )
-    .await;
+    let (city, county) = city_and_county_with(&fed, dir.path(), limits).await;
     // Checkpoints every 500 entries, so deltas of at most 1,000 exist.
     for chunk in 0..8 {
         county.submit(licences(
@@ -304,9 +299,7 @@ async fn the_next_delta_is_verified_while_the_write_before_it_is_pending() {
         push_batch_entries: 50,
         ..SyncLimits::default()
     };
-    let (city_dir, county_dir) = (dir.path().join("city"), dir.path().join("county"));
-    let city = TestNode::start_with(&fed, &fed, CITY, &city_dir, loopback(), limits.clone()).await;
-    let county = TestNode::start_with(&fed, &fed, COUNTY, &county_dir, loopback(), limits).await;
+    let (city, county) = city_and_county_with(&fed, dir.path(), limits).await;
     // Two checkpoints, at 100 and 200: two deltas, sent back to back.
     for chunk in 0..2 {
         county.submit(licences(

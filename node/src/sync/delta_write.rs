@@ -50,10 +50,6 @@ impl std::fmt::Debug for DeltaWrite {
 }
 
 impl DeltaWrite {
-    pub fn origin(&self) -> &str {
-        &self.delta.origin
-    }
-
     /// Writes entries, hashes, cursor, checkpoint and cosignature in one atomic synced
     /// write (the engine checks the log still has `old_size` and the root), then returns
     /// the `Accepted` carrying the cosignature. Blocking: run it off the async threads.

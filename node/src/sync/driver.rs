@@ -300,7 +300,9 @@ async fn receive(
             // whatever frame is being read.
             answered = &mut answering => {
                 return Err(joined(answered).err().unwrap_or_else(|| {
-                    SyncFailure::Session(SessionEnd::internal("answers ended before the session"))
+                    SyncFailure::Session(SessionEnd::internal(
+                        "the answering task stopped before the session without an error; the child resumes from the cursors",
+                    ))
                 }));
             }
             received = recv_from(&mut reader, wait) => received,
