@@ -120,6 +120,9 @@ const RELAY_READY_WITHIN: Duration = Duration::from_secs(10);
 
 async fn start_relay(dir: &Path, manifest: &mut Manifest) -> Result<(), TestnetError> {
     let bin = process::find_testnet_bin()?;
+    // The relay reads its edges from the manifest: on a fresh testnet nothing has saved it
+    // yet, and a relay that starts first finds no testnet (seen in CI).
+    manifest.save(dir)?;
     let Some(relays) = manifest.relays.as_mut() else {
         return Ok(());
     };
