@@ -11,7 +11,7 @@
 //! batches of `max_delta_entries`, so it signs a checkpoint at every delta boundary.
 //!
 //! Measures, each on fresh RocksDB stores (production options, synced writes), median of
-//! the runs:
+//! the runs (the syncs and quinn after one untimed warm-up run):
 //! 1. sync: one `upload_once` from the county to an empty city over loopback QUIC with the
 //!    federation's certificates, until the last cosignature is back;
 //! 2. the same sessions' state machines pumped in-process (no QUIC), to separate the
@@ -57,7 +57,7 @@ use credx_protocol::note::SignedCheckpoint;
 use credx_protocol::record::Record;
 use credx_protocol::wire::Message;
 use credx_storage::{
-    AppendBatch, BatchPlanner, EntryPlanner, LogRole, LogStore, PlanView, PlannedEntry,
+    AppendBatch, BatchPlanner, EntryPlanner, IndexStore, LogRole, LogStore, PlanView, PlannedEntry,
     RocksStorage, Sequencer, SequencerConfig, StatusStore, Storage, StorageOptions,
 };
 
@@ -455,7 +455,11 @@ fn sync_runs(
     sync: impl Fn(&TestNode),
 ) -> Vec<f64> {
     let mut rates = Vec::new();
-    for run in 1..=runs {
+    // Run 0 is the warm-up, as for quinn: the first session in a process ran 15-30 %
+    // slower (its delta writes took ~40 % more CPU, measured per thread), a cost a node
+    // that has been up for a while no longer pays. The raw appends run after the syncs, in
+    // the same warm process.
+    for run in 0..=runs {
         let dir = work.join(format!("city-{run}"));
         let city = rt.block_on(TestNode::start(fed, CITY, &dir, loopback()));
         let started = Instant::now();
@@ -466,12 +470,22 @@ fn sync_runs(
             n,
             "the city mirrors the whole county log"
         );
+        // How far the city's mirror indexer got while the session ran (it follows the
+        // log and defers to sessions, docs/decisions/0013).
+        let indexed = city.store.indexed_size(COUNTY).unwrap();
         let r = rate(n, elapsed);
+        let label = if run == 0 {
+            "warm-up".to_owned()
+        } else {
+            format!("run {run}")
+        };
         println!(
-            "  {name} run {run}: {n} entries in {:.3} s = {r:.0} entries/s",
+            "  {name} {label}: {n} entries in {:.3} s = {r:.0} entries/s ({indexed} indexed by then)",
             elapsed.as_secs_f64()
         );
-        rates.push(r);
+        if run > 0 {
+            rates.push(r);
+        }
         rt.block_on(city.stop());
         std::fs::remove_dir_all(&dir).unwrap();
     }
