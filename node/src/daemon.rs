@@ -180,6 +180,11 @@ impl RocksGauges {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OriginLabel {
+    origin: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct LogLabels {
     origin: String,
     role: String,
@@ -189,6 +194,7 @@ struct LogLabels {
 #[derive(Debug, Clone, Default)]
 struct NodeGauges {
     log_entries: Family<LogLabels, Gauge>,
+    index_backlog: Family<OriginLabel, Gauge>,
     roster_version: Gauge,
     roster_expires: Gauge,
     upstream_failures: Gauge,
@@ -201,6 +207,13 @@ impl NodeGauges {
             "credx_log_entries",
             "Entries in each log this node holds, by origin and role (own or mirror)",
             self.log_entries.clone(),
+        );
+        registry.register(
+            "credx_mirror_index_backlog_entries",
+            "Entries of each mirrored log not indexed yet: queries, the status map and the \
+             list feed of this node lag the mirror by this many (indexing yields to receive \
+             sessions)",
+            self.index_backlog.clone(),
         );
         registry.register(
             "credx_roster_version",
@@ -248,6 +261,16 @@ impl OpsState {
 
         if let Ok(logs) = self.store.logs() {
             for log in logs {
+                if log.role == LogRole::Mirror {
+                    if let Ok(indexed) = self.store.indexed_size(&log.origin) {
+                        self.gauges
+                            .index_backlog
+                            .get_or_create(&OriginLabel {
+                                origin: log.origin.clone(),
+                            })
+                            .set(gauge_value(log.size.saturating_sub(indexed)));
+                    }
+                }
                 let labels = LogLabels {
                     origin: log.origin,
                     role: log.role.as_str().to_owned(),

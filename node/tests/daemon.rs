@@ -632,6 +632,24 @@ async fn county_entries_reach_the_city_and_survive_a_city_crash() {
     phase("city restarted");
     wait_mirrored(&client, city, size, &restarted).await;
     phase("city converged");
+    // Indexing follows the mirror (it yields to receive sessions) and catches up once the
+    // county has nothing more to send; its backlog is on `/metrics`.
+    let backlog_line = format!("credx_mirror_index_backlog_entries{{origin=\"{COUNTY}\"}}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = metrics(&client, city).await.unwrap_or_default();
+        let shown = text.lines().find(|l| l.starts_with(&backlog_line));
+        if shown.is_some_and(|l| l.ends_with(" 0")) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the city's index of the county never caught up: {shown:?}\n{}",
+            restarted.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    phase("city indexed the whole mirror");
     for line in restarted.log_text().lines() {
         let object: serde_json::Value = serde_json::from_str(line)
             .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));

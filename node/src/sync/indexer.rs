@@ -2,10 +2,11 @@
 //! rows, feed rows and status-map entries (`credx_storage::index_mirror`), so a parent
 //! cosigns a delta as soon as its entries are durable and indexing never slows sync.
 //!
-//! Two rules keep it out of the way of propagation: it pauses while children push (up to a
-//! backlog bound), and it runs at a lower CPU priority (nice +[`INDEXER_NICE`]), so the
-//! work it does between sessions, and the catch-up once a backlog reaches the bound, take
-//! the CPU that receiving, cosigning and the department API leave.
+//! Two rules keep it out of the way of propagation: it pauses while children push, and it
+//! runs at a lower CPU priority (nice +[`INDEXER_NICE`]), so the work it does between
+//! sessions takes the CPU that receiving, cosigning and the department API leave. The pause
+//! never lasts longer than [`MAX_DEFERRAL`] at a stretch: a parent whose children push
+//! without a gap still indexes a batch every second, so lists keep flowing down.
 //!
 //! Crash safety comes from storage: each indexed range is written with the mirror's
 //! indexed size in one atomic write, so after a restart the indexer resumes where the last
@@ -23,9 +24,16 @@ const INDEX_BATCH: u64 = 4_096;
 /// How long the thread sleeps when not woken (it also catches up after a restart).
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// While children are pushing, indexing waits (the two share the machine's cores and a
-/// cosignature must not wait for indexes) — unless a mirror's backlog reaches this many
-/// entries, which bounds how far queries and the status map can fall behind.
-const MAX_DEFERRED_BACKLOG: u64 = 262_144;
+/// cosignature must not wait for indexes), but never longer than this at a stretch: then
+/// one batch is indexed and a new wait begins.
+///
+/// Why a time and not a backlog bound (262,144 entries until 2026-12-01): indexing costs
+/// 30-50 µs of CPU per entry against ~5 for receiving it, so during a bulk catch-up the
+/// backlog outgrows any bound whatever the indexer does. Indexing flat out past the bound
+/// bought little (70,000-82,000 of 10^6 entries indexed during a 5 s catch-up) and cost the
+/// catch-up ~18 % of its rate (docs/performance.md). What a bound must guarantee is that
+/// indexing never starves while sessions follow one another; one batch per second does.
+pub const MAX_DEFERRAL: Duration = Duration::from_secs(1);
 /// How long a deferring indexer waits before looking again.
 const DEFER_POLL: Duration = Duration::from_millis(20);
 
@@ -78,7 +86,7 @@ impl MirrorIndexer {
     }
 
     /// Marks a receive session in progress until the guard is dropped; meanwhile indexing
-    /// defers to it (up to the backlog bound).
+    /// defers to it (one batch per [`MAX_DEFERRAL`]).
     pub fn session_active(&self) -> ActiveSession {
         self.active.fetch_add(1, Ordering::AcqRel);
         ActiveSession {
@@ -158,6 +166,7 @@ fn lower_priority() {
 
 fn run(store: Arc<dyn Storage>, shared: Arc<(Mutex<Signal>, Condvar)>, active: Arc<AtomicUsize>) {
     let (lock, cvar) = &*shared;
+    let mut deferral = Deferral::default();
     loop {
         {
             let mut signal = lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -177,7 +186,7 @@ fn run(store: Arc<dyn Storage>, shared: Arc<(Mutex<Signal>, Condvar)>, active: A
             }
             signal.dirty = false;
         }
-        match index_all(store.as_ref(), &shared, &active) {
+        match index_all(store.as_ref(), &shared, &active, &mut deferral) {
             Ok(true) => {
                 // More may be pending: go round again without waiting.
                 let mut signal = lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -194,11 +203,36 @@ fn run(store: Arc<dyn Storage>, shared: Arc<(Mutex<Signal>, Condvar)>, active: A
     }
 }
 
+/// When the current wait for receive sessions began, if one is under way.
+#[derive(Debug, Default)]
+struct Deferral {
+    since: Option<Instant>,
+}
+
+impl Deferral {
+    /// Whether indexing should wait now: sessions are open and the current wait is shorter
+    /// than [`MAX_DEFERRAL`]. Once it is not, the caller indexes one batch and the next call
+    /// starts a new wait.
+    fn wait(&mut self, sessions_open: bool, now: Instant) -> bool {
+        if !sessions_open {
+            self.since = None;
+            return false;
+        }
+        let since = *self.since.get_or_insert(now);
+        if now.duration_since(since) < MAX_DEFERRAL {
+            return true;
+        }
+        self.since = None;
+        false
+    }
+}
+
 /// One pass over all mirrors; `Ok(true)` if it indexed anything.
 fn index_all(
     store: &dyn Storage,
     shared: &(Mutex<Signal>, Condvar),
     active: &AtomicUsize,
+    deferral: &mut Deferral,
 ) -> Result<bool, credx_storage::StorageError> {
     let mut any = false;
     for log in store.logs()? {
@@ -209,14 +243,13 @@ fn index_all(
             if shared.0.lock().map(|s| s.stop).unwrap_or(true) {
                 return Ok(any);
             }
-            if active.load(Ordering::Acquire) > 0 {
-                let backlog = store
-                    .log_size(&log.origin)?
-                    .saturating_sub(store.indexed_size(&log.origin)?);
-                if backlog > 0 && backlog < MAX_DEFERRED_BACKLOG {
-                    std::thread::sleep(DEFER_POLL);
-                    continue;
-                }
+            let pending = store.log_size(&log.origin)? > store.indexed_size(&log.origin)?;
+            if !pending {
+                break;
+            }
+            if deferral.wait(active.load(Ordering::Acquire) > 0, Instant::now()) {
+                std::thread::sleep(DEFER_POLL);
+                continue;
             }
             let indexed = index_mirror(store, &log.origin, INDEX_BATCH)?;
             if indexed == 0 {
@@ -226,4 +259,37 @@ fn index_all(
         }
     }
     Ok(any)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexing_waits_for_sessions_at_most_max_deferral_then_runs_one_batch() {
+        let mut deferral = Deferral::default();
+        let t0 = Instant::now();
+        let after = |d: Duration| t0 + d;
+        assert!(!deferral.wait(false, t0), "no session: index at once");
+        assert!(deferral.wait(true, t0), "a session opens: wait");
+        assert!(deferral.wait(true, after(MAX_DEFERRAL / 2)));
+        assert!(
+            !deferral.wait(true, after(MAX_DEFERRAL)),
+            "waited MAX_DEFERRAL: one batch runs"
+        );
+        assert!(
+            deferral.wait(true, after(MAX_DEFERRAL + DEFER_POLL)),
+            "then a new wait begins"
+        );
+        assert!(deferral.wait(true, after(2 * MAX_DEFERRAL)));
+        assert!(!deferral.wait(true, after(2 * MAX_DEFERRAL + DEFER_POLL)));
+        assert!(
+            !deferral.wait(false, after(3 * MAX_DEFERRAL)),
+            "sessions over"
+        );
+        assert!(
+            deferral.wait(true, after(3 * MAX_DEFERRAL + DEFER_POLL)),
+            "a later session starts a fresh wait"
+        );
+    }
 }
