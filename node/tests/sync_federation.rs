@@ -817,6 +817,43 @@ fn hello_from_a_node_that_is_not_a_child_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_page_stops_at_the_size_it_states_while_the_feed_grows() {
+    use credx_node::sync::feed::serve_page_as_of;
+    use credx_node::synthetic::black_list_entry;
+    use credx_protocol::wire::Message;
+    use credx_storage::FeedStore;
+
+    let fed = TestFederation::three_level().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (province, city, county) = three_nodes(&fed, dir.path()).await;
+    province.submit(vec![black_list_entry(PROVINCE, "440000", 7).unwrap()]);
+    // The page is being built for the size read here when another list entry lands.
+    let stated = province.store.feed_size().unwrap();
+    assert_eq!(stated, 1);
+    province.submit(vec![black_list_entry(PROVINCE, "440000", 8).unwrap()]);
+    assert_eq!(province.store.feed_size().unwrap(), 2);
+
+    let page = serve_page_as_of(province.store.as_ref(), stated, 0, 100).unwrap();
+    let Message::FeedPage {
+        feed_size, items, ..
+    } = &page
+    else {
+        panic!("not a feed page: {page:?}");
+    };
+    assert_eq!(
+        (*feed_size, items.len()),
+        (1, 1),
+        "the page stops at its size"
+    );
+    page.encode()
+        .expect("a page the child can decode (items past feed_size are refused)");
+
+    province.stop().await;
+    city.stop().await;
+    county.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_flow_down_the_tree_with_proofs() {
     use credx_node::synthetic::black_list_entry;
     use credx_storage::FeedStore;

@@ -26,10 +26,30 @@ const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 /// The parent's answer to `FeedRequest{after, max}`. The page stops early at an item not
 /// yet covered by a stored checkpoint (it will be in a later page) or at the byte bound.
 pub fn serve_page(store: &dyn Storage, after: u64, max: u32) -> Result<Message, SessionEnd> {
+    let feed_size = store
+        .feed_size()
+        .map_err(|e| SessionEnd::internal(e.to_string()))?;
+    serve_page_as_of(store, feed_size, after, max)
+}
+
+/// [`serve_page`] as of a feed size read before (the feed may have grown since): the page
+/// states that size and stops at it.
+pub fn serve_page_as_of(
+    store: &dyn Storage,
+    feed_size: u64,
+    after: u64,
+    max: u32,
+) -> Result<Message, SessionEnd> {
     let internal = |e: credx_storage::StorageError| SessionEnd::internal(e.to_string());
-    let feed_size = store.feed_size().map_err(internal)?;
     let start = after.min(feed_size);
-    let locations = store.feed_page(start, max as usize).map_err(internal)?;
+    // The feed grows while the page is built (own appends, mirror indexing, received
+    // items): a page read up to a later size would carry items past the `feed_size` it
+    // states, which the encoder refuses, ending the child's session (seen in the testnet
+    // as multi-second propagation stalls). The page stops at the size it states.
+    let room = usize::try_from(feed_size - start).unwrap_or(usize::MAX);
+    let locations = store
+        .feed_page(start, (max as usize).min(room))
+        .map_err(internal)?;
     let mut checkpoints: Vec<Vec<u8>> = Vec::new();
     let mut by_bytes: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut latest: HashMap<String, Option<(u32, u64)>> = HashMap::new();
