@@ -247,7 +247,8 @@ fn index_all(
             if !pending {
                 break;
             }
-            if deferral.wait(active.load(Ordering::Acquire) > 0, Instant::now()) {
+            let sessions_open = active.load(Ordering::Acquire) > 0;
+            if deferral.wait(sessions_open, Instant::now()) {
                 std::thread::sleep(DEFER_POLL);
                 continue;
             }
@@ -256,6 +257,11 @@ fn index_all(
                 break;
             }
             any = true;
+            if sessions_open {
+                // One batch per wait while children push, and the next mirror has the next
+                // turn: a mirror that keeps growing must not hold the others back.
+                break;
+            }
         }
     }
     Ok(any)
