@@ -271,21 +271,14 @@ pub async fn bind(edge: &Edge) -> Result<Arc<UdpSocket>, RelayError> {
         .map_err(|source| edge.error("bind", edge.entry.listen, source))
 }
 
-/// A UDP socket with the buffers the nodes give their own sockets. With the kernel default
-/// (208 KiB) the relay's sockets overflowed whenever the testnet saturated both cores
-/// (~10,000 datagrams dropped per 30 s load at 5,000 records/s), and QUIC's loss recovery
-/// then lengthened the propagation tail: the relay must add faults only when told to.
+/// A UDP socket with the buffers the nodes give their own sockets
+/// ([`credx_node::transport::udp_socket`]). With the kernel default (208 KiB) the relay's
+/// sockets overflowed whenever the testnet saturated both cores (~10,000 datagrams dropped
+/// per 30 s load at 5,000 records/s), and QUIC's loss recovery then lengthened the
+/// propagation tail: the relay must add faults only when told to.
 fn udp_bound(addr: SocketAddr) -> std::io::Result<UdpSocket> {
-    use socket2::{Domain, Protocol, Socket, Type};
     let buffer = credx_node::transport::TransportLimits::default().socket_buffer_bytes;
-    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
-    // The kernel caps both at its maxima (net.core.rmem_max / wmem_max); a smaller buffer
-    // only means more drops under load, as before.
-    let _ = socket.set_recv_buffer_size(buffer);
-    let _ = socket.set_send_buffer_size(buffer);
-    socket.set_nonblocking(true)?;
-    socket.bind(&addr.into())?;
-    UdpSocket::from_std(socket.into())
+    UdpSocket::from_std(credx_node::transport::udp_socket(addr, buffer)?)
 }
 
 impl Edge {

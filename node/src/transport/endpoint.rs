@@ -534,8 +534,9 @@ fn transport_config(limits: &TransportLimits) -> Result<quinn::TransportConfig, 
 
 /// A UDP socket with enlarged buffers: with the default ones, bulk QUIC on this hardware
 /// lost datagrams to receive-buffer overflow. The kernel may cap the size (rmem_max), which
-/// is logged but not fatal.
-fn udp_socket(addr: SocketAddr, buffer_bytes: usize) -> std::io::Result<std::net::UdpSocket> {
+/// is logged but not fatal. Also used by the testnet's relay, whose sockets must not drop
+/// what the nodes' would not.
+pub fn udp_socket(addr: SocketAddr, buffer_bytes: usize) -> std::io::Result<std::net::UdpSocket> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if let Err(e) = socket.set_recv_buffer_size(buffer_bytes) {

@@ -28,7 +28,7 @@ pub mod limits;
 pub mod pki;
 pub mod tls;
 
-pub use endpoint::{IncomingPeer, PeerConnection, Transport};
+pub use endpoint::{udp_socket, IncomingPeer, PeerConnection, Transport};
 pub use error::{CloseCode, FrameError, PkiError, TlsError, TransportError};
 pub use framing::{FrameReader, FrameWriter, FramedStream};
 pub use limits::{FrameLimits, TransportLimits};
